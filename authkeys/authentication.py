@@ -1,0 +1,152 @@
+"""Bearer authentication: an API key (`bc_…`) or a Simple JWT access token.
+
+This is the one place that decides which organization a request acts for. It returns
+`(user, principal)`; views read the organization from `request.auth.organization`, never from the
+body or the URL.
+"""
+
+import hmac
+from dataclasses import dataclass
+
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+from organizations.models import Membership, Organization, User
+
+from . import crypto
+from .models import ApiKey
+from .services import api_key_touch
+
+ORGANIZATION_HEADER = "organization-id"
+_ORGANIZATION_META_KEY = "HTTP_ORGANIZATION_ID"
+# Organization ids are 64-bit; anything longer is not an id we could have issued.
+_MAX_ID_DIGITS = 19
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting, and for which organization."""
+
+    organization: Organization
+    user: User | None
+    api_key: ApiKey | None = None
+    role: str | None = None
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.api_key is not None
+
+
+class OrganizationIdRequired(exceptions.NotAuthenticated):
+    default_detail = "The organization-id header is required with a JWT."
+    default_code = "organization_id_required"
+
+
+class OrganizationAccessDenied(exceptions.PermissionDenied):
+    default_detail = "You cannot act for this organization."
+    default_code = "organization_access_denied"
+
+
+def _fail(message: str):
+    return exceptions.AuthenticationFailed(message)
+
+
+class BearerAuthentication(BaseAuthentication):
+    keyword = "bearer"
+    _jwt = JWTAuthentication()
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+    def authenticate(self, request):
+        header = get_authorization_header(request)
+        if not header:
+            return None
+        try:
+            scheme, _, token = header.decode("ascii").partition(" ")
+        except UnicodeDecodeError:
+            raise _fail("The Authorization header must be 'Bearer <token>'.") from None
+        token = token.strip()
+        if scheme.lower() != self.keyword or not token or " " in token:
+            raise _fail("The Authorization header must be 'Bearer <token>'.")
+        if token.startswith(crypto.PREFIX):
+            principal = self._authenticate_api_key(request, token)
+        else:
+            principal = self._authenticate_jwt(request, token)
+        return principal.user, principal
+
+    def _authenticate_api_key(self, request, key: str) -> Principal:
+        invalid = _fail("Invalid API key.")
+        if not crypto.is_well_formed(key):
+            raise invalid
+        key_digest = crypto.digest(key)
+        api_key = (
+            ApiKey.objects.select_related("organization", "created_by")
+            .filter(digest=key_digest)
+            .first()
+        )
+        now = timezone.now()
+        if (
+            api_key is None
+            or not hmac.compare_digest(api_key.digest, key_digest)
+            or not api_key.is_usable(now)
+        ):
+            raise invalid
+        requested = request.META.get(_ORGANIZATION_META_KEY)
+        if requested is not None and requested.strip() != str(api_key.organization_id):
+            raise OrganizationAccessDenied()
+        api_key_touch(api_key=api_key, now=now)
+        return Principal(
+            organization=api_key.organization, user=api_key.created_by, api_key=api_key
+        )
+
+    def _authenticate_jwt(self, request, raw_token: str) -> Principal:
+        try:
+            token = self._jwt.get_validated_token(raw_token.encode())
+        except (exceptions.APIException, TokenError):
+            raise _fail("The token is invalid or expired.") from None
+        user_id = token.get(jwt_settings.USER_ID_CLAIM)
+        if user_id is None:
+            raise _fail("The token is invalid or expired.")
+
+        requested = request.META.get(_ORGANIZATION_META_KEY)
+        if requested is None:
+            self._require_active_user(user_id)
+            raise OrganizationIdRequired()
+        organization_id = _parse_id(requested)
+
+        membership = None
+        if organization_id is not None:
+            # One query finds the user, the organization and the membership together.
+            membership = (
+                Membership.objects.select_related("user", "organization")
+                .filter(user_id=user_id, organization_id=organization_id)
+                .first()
+            )
+        if membership is None:
+            self._require_active_user(user_id)
+            raise OrganizationAccessDenied()
+        if not membership.user.is_active:
+            raise _fail("The user is inactive.")
+        if not (membership.is_active and membership.organization.is_active):
+            raise OrganizationAccessDenied()
+        return Principal(
+            organization=membership.organization, user=membership.user, role=membership.role
+        )
+
+    @staticmethod
+    def _require_active_user(user_id) -> None:
+        if not User.objects.filter(pk=user_id, is_active=True).exists():
+            raise _fail("The user is inactive or no longer exists.")
+
+
+def _parse_id(value: str) -> int | None:
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > _MAX_ID_DIGITS:
+        return None
+    number = int(value)
+    return number if 0 < number < 2**63 else None

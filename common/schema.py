@@ -1,0 +1,53 @@
+"""OpenAPI pieces every API view shares."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ORGANIZATION_HEADER = OpenApiParameter(
+    "organization-id",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Required if Authorization is a JWT token. The organization ID to operate within. "
+        "With an API key it may be left out; if sent, it must be the key's organization."
+    ),
+)
+
+ErrorEnvelope = inline_serializer(
+    "ErrorEnvelope",
+    {
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                "Error",
+                {
+                    "statusCode": serializers.IntegerField(),
+                    "type": serializers.CharField(),
+                    "message": serializers.CharField(),
+                    "field": serializers.CharField(required=False),
+                },
+            )
+        )
+    },
+)
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorEnvelope, description=description)
+
+
+ERROR_RESPONSES = {
+    400: error_response("Invalid input: one entry per problem, naming the field."),
+    401: error_response("Missing, malformed, unknown, revoked or expired credentials."),
+    403: error_response("The credential may not act for this organization."),
+    404: error_response("No such customer in this organization."),
+    412: error_response("If-Match does not match the current ETag: nothing was written."),
+    413: error_response("The body is larger than 1 MB."),
+    415: error_response("The body is not application/json."),
+}
+
+
+def strip_trailing_slashes(endpoints, **kwargs):
+    """Document `/api/customers/{id}`, the canonical spelling; the router also takes a slash."""
+    return [(path.rstrip("/") or path, *rest) for path, *rest in endpoints]

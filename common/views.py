@@ -1,0 +1,55 @@
+from django.http import JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, viewsets
+
+from .errors import json_error_response
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class OrganizationScopedViewSet(viewsets.GenericViewSet):
+    """Base for every tenant resource: the queryset is always the request organization's rows.
+
+    Subclasses name `model`; they cannot forget the scope, because `get_queryset` is final here and
+    the organization comes from the credential (`request.auth`), never from the request body.
+    """
+
+    model = None
+
+    def get_queryset(self):
+        return self.scoped_queryset()
+
+    def scoped_queryset(self):
+        return self.model.objects.filter(organization=self.request.auth.organization)
+
+    @property
+    def organization(self):
+        return self.request.auth.organization
+
+    def initial(self, request, *args, **kwargs):
+        if request.method in _BODY_METHODS and _has_body(request) and not request.content_type:
+            raise exceptions.UnsupportedMediaType("", detail="Send the body as application/json.")
+        super().initial(request, *args, **kwargs)
+
+
+def _has_body(request) -> bool:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    return not (length.isdigit() and int(length) == 0)
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    return json_error_response(404, "NOT_FOUND", "No API route matches this path.")
+
+
+def server_error(request, *args, **kwargs):
+    if request.path.startswith("/api/"):
+        return json_error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
+    return defaults.server_error(request, *args, **kwargs)
+
+
+def page_not_found(request, exception, *args, **kwargs):
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception, *args, **kwargs)

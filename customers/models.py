@@ -1,0 +1,119 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from common.currencies import validate_currency_code
+from organizations.models import Branch, Organization
+
+AMOUNT = {"max_digits": 13, "decimal_places": 3}
+RATE = {"max_digits": 13, "decimal_places": 9}
+
+
+def _text(**kwargs):
+    return models.CharField(max_length=255, blank=True, default="", **kwargs)
+
+
+class Customer(models.Model):
+    class CustomerType(models.TextChoices):
+        BUSINESS = "business", "Business"
+        INDIVIDUAL = "individual", "Individual"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="customers"
+    )
+    customer_type = models.CharField(max_length=16, choices=CustomerType.choices)
+    display_name = models.CharField(max_length=255)
+    # NULL, not "", for "no code": the unique constraint then ignores customers without one.
+    code = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+
+    salutation = _text()
+    first_name = _text()
+    last_name = _text()
+    company_name = _text()
+    email = _text()
+    work_phone = _text()
+    personal_phone = _text()
+    website = _text()
+
+    billing_address_1 = _text()
+    billing_address_2 = _text()
+    billing_address_city = _text()
+    billing_address_country = _text()
+    billing_address_email = _text()
+    billing_address_postcode = _text()
+    billing_address_phone = _text()
+    billing_address_state = _text()
+
+    shipping_address_1 = _text()
+    shipping_address_2 = _text()
+    shipping_address_city = _text()
+    shipping_address_country = _text()
+    shipping_address_email = _text()
+    shipping_address_postcode = _text()
+    shipping_address_phone = _text()
+    shipping_address_state = _text()
+
+    note = models.TextField(max_length=65535, blank=True, default="")
+    active = models.BooleanField(default=True)
+
+    currency_code = models.CharField(max_length=3, validators=[validate_currency_code])
+    opening_balance = models.DecimalField(**AMOUNT, default=Decimal(0))
+    opening_balance_at = models.DateTimeField(null=True, blank=True)
+    opening_balance_exchange_rate = models.DecimalField(
+        **RATE, default=Decimal(1), validators=[MinValueValidator(Decimal("0.000000001"))]
+    )
+    opening_balance_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Receivable balance: the opening balance plus invoices less payments. Written only by services.
+    balance = models.DecimalField(**AMOUNT, default=Decimal(0))
+
+    # Bumped by every write; the ETag is built from it, and If-Match is checked against it.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "code"],
+                condition=Q(code__isnull=False),
+                name="customer_code_unique_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(customer_type__in=["business", "individual"]),
+                name="customer_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(opening_balance_exchange_rate__gt=0),
+                name="customer_exchange_rate_positive",
+            ),
+        ]
+        indexes = [
+            # Every list is one organization's, in a total order (ties broken by id).
+            models.Index(fields=["organization", "created_at", "id"], name="customer_org_created"),
+            models.Index(fields=["organization", "updated_at", "id"], name="customer_org_updated"),
+            models.Index(
+                fields=["organization", "display_name", "id"], name="customer_org_display_name"
+            ),
+            models.Index(fields=["organization", "active", "id"], name="customer_org_active"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def closing_balance(self) -> Decimal:
+        return self.balance
+
+    @property
+    def local_opening_balance(self) -> Decimal:
+        return (self.opening_balance * self.opening_balance_exchange_rate).quantize(
+            Decimal("0.001")
+        )
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'

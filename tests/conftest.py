@@ -1,0 +1,117 @@
+"""Two organizations everywhere, so every test can ask: and the other tenant?"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from authkeys.models import ApiKey
+from customers.models import Customer
+from organizations.models import Branch, Membership, Organization, User
+
+from .factories import (
+    BranchFactory,
+    CustomerFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    issue_key,
+)
+
+
+@dataclass
+class Tenant:
+    organization: Organization
+    owner: User
+    branch: Branch
+    key: str
+    customer: Customer
+
+    @property
+    def api_key(self) -> ApiKey:
+        return ApiKey.objects.get(organization=self.organization)
+
+
+def make_tenant(name: str) -> Tenant:
+    organization = OrganizationFactory(name=name)
+    owner = UserFactory()
+    MembershipFactory(organization=organization, user=owner, role=Membership.Role.OWNER)
+    return Tenant(
+        organization=organization,
+        owner=owner,
+        branch=BranchFactory(organization=organization, is_primary=True),
+        key=issue_key(organization, owner),
+        customer=CustomerFactory(organization=organization),
+    )
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return make_tenant("Tenant A")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return make_tenant("Tenant B")
+
+
+@pytest.fixture
+def client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def key_client(tenant) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.key}")
+    return api
+
+
+def access_token(user: User) -> str:
+    return str(RefreshToken.for_user(user).access_token)
+
+
+@pytest.fixture
+def jwt_client(tenant) -> APIClient:
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {access_token(tenant.owner)}",
+        HTTP_ORGANIZATION_ID=str(tenant.organization.pk),
+    )
+    return api
+
+
+_TRANSACTION_CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
+
+
+@pytest.fixture
+def max_queries():
+    """`with max_queries(3):` fails if the block runs more than 3 statements, savepoints aside."""
+
+    class Budget:
+        def __init__(self, limit):
+            self.limit = limit
+            self.context = CaptureQueriesContext(connection)
+
+        def __enter__(self):
+            self.context.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            self.context.__exit__(*exc)
+            if exc[0] is not None:
+                return
+            statements = [
+                q["sql"]
+                for q in self.context.captured_queries
+                if not _TRANSACTION_CONTROL.match(q["sql"])
+            ]
+            assert len(statements) <= self.limit, (
+                f"{len(statements)} queries, budget {self.limit}:\n" + "\n".join(statements)
+            )
+
+    return Budget
