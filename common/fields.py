@@ -28,6 +28,15 @@ def json_number(value: Decimal | None) -> int | float | None:
     return float(value)
 
 
+def json_value(value):
+    """A stored value in the API's JSON form: exact numbers, UTC date-times ending in Z."""
+    if isinstance(value, Decimal):
+        return json_number(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
 class _StrictText:
     def __init__(self, *, empty_value="", **kwargs):
         # What null and "" mean: "" for a text column, None for a nullable one such as `code`.
@@ -112,6 +121,4 @@ class DateOrDateTimeField(serializers.DateTimeField):
         return parsed.astimezone(dt.UTC)
 
     def to_representation(self, value):
-        if value is None:
-            return None
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return json_value(value)

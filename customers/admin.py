@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from common.actors import Actor, Door
 from common.errors import ApplicationError
 
 from .models import Customer
@@ -50,7 +51,10 @@ class CustomerAdmin(admin.ModelAdmin):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
             updated = customer_update(
-                organization=obj.organization, customer_id=obj.pk, changes=changes, actor=None
+                organization=obj.organization,
+                customer_id=obj.pk,
+                changes=changes,
+                actor=Actor(door=Door.ADMIN, user=request.user),
             )
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)

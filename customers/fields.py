@@ -117,6 +117,7 @@ FIELDS: tuple[CustomerField, ...] = (
 )
 
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
+NAME_BY_ATTRIBUTE = {field.attribute: field.name for field in FIELDS}
 
 
 def writable(mode: str) -> tuple[CustomerField, ...]:

@@ -1,9 +1,11 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from common.actors import Door
 from common.currencies import validate_currency_code
 from organizations.models import Branch, Organization
 
@@ -117,3 +119,49 @@ class Customer(models.Model):
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
+
+
+class CustomerChange(models.Model):
+    """One change to one customer: when, who, through which door, and each field's old and new.
+
+    `customer_id` is a plain column, not a foreign key, so the history of a deleted customer stays
+    readable. `changes` maps the API's field names to `[old, new]` in the API's own JSON form.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Edited"
+        DELETE = "delete", "Deleted"
+        ACTIVATE = "activate", "Activated"
+        INACTIVATE = "inactivate", "Inactivated"
+        OPENING_BALANCE = "opening_balance", "Opening balance changed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="customer_changes"
+    )
+    customer_id = models.BigIntegerField()
+    customer_display_name = models.CharField(max_length=255)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    door = models.CharField(
+        max_length=16, choices=[(door.value, door.name.title()) for door in Door]
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        "authkeys.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changes = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "customer_id", "-created_at", "-id"],
+                name="customerchange_customer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.customer_display_name}"

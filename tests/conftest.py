@@ -85,7 +85,9 @@ def jwt_client(tenant) -> APIClient:
     return api
 
 
-_TRANSACTION_CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
+_TRANSACTION_CONTROL = re.compile(
+    r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I
+)
 
 
 @pytest.fixture

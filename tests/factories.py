@@ -7,20 +7,16 @@ from authkeys.services import api_key_create
 from customers.models import Customer
 from organizations.models import Branch, Membership, Organization, User
 
+PASSWORD = "correct horse battery"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     name = factory.Faker("name")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
-
-    @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
-        if create:
-            obj.save()
+    password = factory.django.Password(PASSWORD)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
+from common.actors import Actor
 from common.fields import MAX_ID
 from common.http import IfMatch
 from common.schema import ERROR_RESPONSES, ORGANIZATION_HEADER
@@ -76,7 +77,7 @@ class CustomerViewSet(
             organization=self.organization,
             customer_id=customer_id,
             changes=serializer.validated_data,
-            actor=request.auth,
+            actor=Actor.from_request(request),
             if_match=IfMatch.parse(request.headers.get("If-Match")),
         )
         return self.customer_response(customer)

@@ -335,9 +335,7 @@ def test_customer_type_and_display_name_are_required_on_put(tenant, key_client):
     assert {e["field"] for e in response.json()["errors"]} == {"customerType", "displayName"}
 
 
-def test_another_organizations_customer_is_404_like_a_missing_one(
-    tenant, other_tenant, key_client
-):
+def test_another_organizations_customer_is_404_like_a_missing_one(tenant, other_tenant, key_client):
     theirs = other_tenant.customer
     body = {"customerType": "business", "displayName": "Hijacked"}
 

@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from authkeys.services import api_key_create
+from common.actors import Actor, Door
 from customers.models import Customer
+from customers.services import customer_create
 from organizations.models import Branch, Membership, Organization, User
 
 DEMO_EMAIL = "demo@counterpart.local"
@@ -75,19 +77,21 @@ class Command(BaseCommand):
             code="HQ",
             defaults={"name": "Head office", "is_primary": True},
         )
-        customer, _ = Customer.objects.get_or_create(
-            organization=organization,
-            code="ACME",
-            defaults={
-                "customer_type": Customer.CustomerType.BUSINESS,
-                "display_name": "Acme",
-                "currency_code": "USD",
-                "opening_balance": Decimal(1000),
-                "opening_balance_at": datetime(2024, 1, 1, tzinfo=UTC),
-                "opening_balance_branch": branch,
-                "balance": Decimal(1500),
-            },
-        )
+        customer = Customer.objects.filter(organization=organization, code="ACME").first()
+        if customer is None:
+            customer = customer_create(
+                organization=organization,
+                data={
+                    "customer_type": Customer.CustomerType.BUSINESS,
+                    "display_name": "Acme",
+                    "code": "ACME",
+                    "currency_code": "USD",
+                    "opening_balance": Decimal(1000),
+                    "opening_balance_at": datetime(2024, 1, 1, tzinfo=UTC),
+                    "opening_balance_branch_id": branch.pk,
+                },
+                actor=Actor(door=Door.COMMAND, user=user),
+            )
         issued = api_key_create(organization=organization, name="Demo key", created_by=user)
 
         url = f"{base_url.rstrip('/')}/api/customers/{customer.pk}"
