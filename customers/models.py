@@ -117,6 +117,12 @@ class Customer(models.Model):
         )
 
     @property
+    def has_transactions(self) -> bool:
+        """Invoices and payments move the balance away from the opening balance; until this
+        service keeps transactions of its own, that difference is how we know they exist."""
+        return self.balance != self.opening_balance
+
+    @property
     def etag(self) -> str:
         return f'"{self.version}"'
 

@@ -113,6 +113,56 @@ def customer_create(*, organization: Organization, data: dict, actor: Actor) -> 
     return customer
 
 
+def _locked_customer(
+    organization: Organization, customer_id: int, if_match: IfMatch | None
+) -> Customer:
+    """The customer, row-locked until the transaction ends, after If-Match is checked.
+
+    Locking before comparing makes the check and the write that follows one atomic step.
+    """
+    customer = (
+        Customer.objects.select_for_update()
+        .filter(organization=organization, pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise customer_not_found()
+    if if_match is not None and not if_match.matches(customer.etag):
+        raise ApplicationError(
+            412,
+            "PRECONDITION_FAILED",
+            "The customer has changed since you read it: fetch it again and retry.",
+        )
+    return customer
+
+
+def _apply(
+    customer: Customer, changes: dict, *, action: str, actor: Actor
+) -> dict[str, tuple[Any, Any]]:
+    """Write the attributes of `changes` that differ, bump the version, record the history."""
+    changed = {
+        attribute: (getattr(customer, attribute), value)
+        for attribute, value in changes.items()
+        if getattr(customer, attribute) != value
+    }
+    if not changed:
+        return changed
+    for attribute, (_, new) in changed.items():
+        setattr(customer, attribute, new)
+    customer.version += 1
+    customer.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            customer.save(update_fields=[*changed, "version", "updated_at"])
+    except IntegrityError:
+        if "code" in changed:
+            raise customer_code_taken() from None
+        raise
+    record_change(customer=customer, action=action, actor=actor, changes=changed)
+    return changed
+
+
+@transaction.atomic
 def customer_update(
     *,
     organization: Organization,
@@ -123,44 +173,105 @@ def customer_update(
 ) -> Customer:
     """Apply `changes` ({attribute: value}, already validated) to one customer.
 
-    The row is locked before If-Match is compared, so the check and the write are one atomic
-    step. Fields not in `changes` keep their stored values. A write that changes nothing leaves
-    the row, its version and its ETag as they were, and records nothing.
+    Fields not in `changes` keep their stored values. A write that changes nothing leaves the row,
+    its version and its ETag as they were, and records nothing.
     """
     _require_only(UPDATABLE, changes)
-    with transaction.atomic():
-        customer = (
-            Customer.objects.select_for_update()
-            .filter(organization=organization, pk=customer_id)
-            .first()
-        )
-        if customer is None:
-            raise customer_not_found()
-        if if_match is not None and not if_match.matches(customer.etag):
-            raise ApplicationError(
-                412,
-                "PRECONDITION_FAILED",
-                "The customer has changed since you read it: fetch it again and retry.",
-            )
-        changed = {
-            attribute: (getattr(customer, attribute), value)
-            for attribute, value in changes.items()
-            if getattr(customer, attribute) != value
-        }
-        if not changed:
-            return customer
-        for attribute, (_, new) in changed.items():
-            setattr(customer, attribute, new)
-        customer.version += 1
-        customer.updated_at = timezone.now()
-        try:
-            with transaction.atomic():
-                customer.save(update_fields=[*changed, "version", "updated_at"])
-        except IntegrityError:
-            if "code" in changed:
-                raise customer_code_taken() from None
-            raise
-        record_change(
-            customer=customer, action=CustomerChange.Action.UPDATE, actor=actor, changes=changed
-        )
+    customer = _locked_customer(organization, customer_id, if_match)
+    _apply(customer, changes, action=CustomerChange.Action.UPDATE, actor=actor)
     return customer
+
+
+@transaction.atomic
+def customer_set_opening_balance(
+    *,
+    organization: Organization,
+    customer_id: int,
+    amount: Decimal,
+    at=None,
+    exchange_rate: Decimal | None = None,
+    branch_id: int | None = None,
+    actor: Actor,
+    if_match: IfMatch | None = None,
+) -> Customer:
+    """Set the opening balance; the receivable balance moves by the same difference."""
+    customer = _locked_customer(organization, customer_id, if_match)
+    at = at if at is not None else customer.opening_balance_at
+    _check_opening_balance(amount, at)
+    _check_branch(organization, branch_id)
+    changes = {
+        "opening_balance": amount,
+        "opening_balance_at": at,
+        "opening_balance_branch_id": branch_id,
+        "balance": customer.balance + amount - customer.opening_balance,
+    }
+    if exchange_rate is not None:
+        changes["opening_balance_exchange_rate"] = exchange_rate
+    _apply(customer, changes, action=CustomerChange.Action.OPENING_BALANCE, actor=actor)
+    return customer
+
+
+def _set_active(
+    *, organization, customer_id, active: bool, actor: Actor, if_match: IfMatch | None
+) -> Customer:
+    customer = _locked_customer(organization, customer_id, if_match)
+    if customer.active == active:
+        state = "ACTIVE" if active else "INACTIVE"
+        raise ApplicationError(
+            400, f"CONTACT_ALREADY_{state}", f"The customer is already {state.lower()}."
+        )
+    action = CustomerChange.Action.ACTIVATE if active else CustomerChange.Action.INACTIVATE
+    _apply(customer, {"active": active}, action=action, actor=actor)
+    return customer
+
+
+@transaction.atomic
+def customer_activate(
+    *, organization: Organization, customer_id: int, actor: Actor, if_match: IfMatch | None = None
+) -> Customer:
+    return _set_active(
+        organization=organization,
+        customer_id=customer_id,
+        active=True,
+        actor=actor,
+        if_match=if_match,
+    )
+
+
+@transaction.atomic
+def customer_inactivate(
+    *, organization: Organization, customer_id: int, actor: Actor, if_match: IfMatch | None = None
+) -> Customer:
+    return _set_active(
+        organization=organization,
+        customer_id=customer_id,
+        active=False,
+        actor=actor,
+        if_match=if_match,
+    )
+
+
+def customer_has_transactions() -> ApplicationError:
+    return ApplicationError(
+        400,
+        "CUSTOMER_HAS_TRANSACTIONS",
+        "The customer has transactions (its balance differs from its opening balance).",
+    )
+
+
+@transaction.atomic
+def customer_delete(
+    *, organization: Organization, customer_id: int, actor: Actor, if_match: IfMatch | None = None
+) -> int:
+    """Delete a customer without transactions; its history stays. Returns the id."""
+    customer = _locked_customer(organization, customer_id, if_match)
+    if customer.has_transactions:
+        raise customer_has_transactions()
+    record_change(
+        customer=customer,
+        action=CustomerChange.Action.DELETE,
+        actor=actor,
+        changes={"display_name": (customer.display_name, None)},
+    )
+    customer.delete()
+    return customer_id
