@@ -11,6 +11,7 @@ CUSTOMER_CODE_TAKEN, ...), so a serializer can raise a precise type with an ordi
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -105,7 +106,23 @@ def _entries_for(exc: exceptions.APIException) -> list[dict]:
     return [error_entry(exc.status_code, error_type, message)]
 
 
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable (restarting, failing over, out of connections): say so and
+        # when to retry. Django discards the broken connection and the next request reconnects.
+        logger.warning("database unavailable: %s", exc)
+        entry = error_entry(
+            503, "SERVICE_UNAVAILABLE", "The service is briefly unavailable; retry shortly."
+        )
+        return Response(
+            envelope(entry),
+            status=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, ApplicationError):
         entry = error_entry(exc.status_code, exc.error_type, exc.message, exc.field)
         return Response(envelope(entry), status=exc.status_code)

@@ -16,6 +16,7 @@ from common.fields import (
     StrictEmailField,
     StrictIntegerField,
 )
+from common.serializers import StrictInputSerializer, unknown_field_error
 from customers.fields import FIELDS, INPUT_SPELLINGS, Access, CustomerField, Kind, writable
 from customers.models import AMOUNT, RATE, Customer
 
@@ -87,25 +88,20 @@ def _output_field(spec: CustomerField) -> serializers.Field:
     return serializers.CharField(**options)
 
 
-class CustomerInputSerializer(serializers.Serializer):
+class CustomerInputSerializer(StrictInputSerializer):
     # Turns a request body into {model attribute: clean value}. Before the fields run, every key
     # is brought to its camelCase spelling; read-only fields are dropped (a client may send back
     # what it read), and unknown ones are refused by name.
 
     mode = "update"
 
-    def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            raise ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
-        return super().to_internal_value(self._canonical_keys(data))
-
-    def _canonical_keys(self, data: Mapping) -> dict:
+    def known_keys(self, data: Mapping) -> dict:
         accepted = self.fields
         canonical, seen, errors = {}, {}, {}
         for key, value in data.items():
             spelling = INPUT_SPELLINGS.get(key)
             if spelling is None:
-                errors[key] = [ErrorDetail("Unknown field.", code="unknown_field")]
+                errors[key] = unknown_field_error()
                 continue
             field, name = spelling
             if name not in accepted:

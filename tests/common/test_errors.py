@@ -148,3 +148,19 @@ def test_pages_outside_api_keep_html_404s(client):
 
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+def test_a_database_outage_is_a_json_503_with_retry_after(tenant, key_client, monkeypatch):
+    from django.db import OperationalError
+
+    from customers import services
+
+    def unreachable(**kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr(services, "customer_update", unreachable)
+
+    response = key_client.patch(url(tenant), {"note": "x"}, format="json")
+
+    assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
+    assert response["Retry-After"] == "5"
