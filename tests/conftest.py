@@ -117,3 +117,8 @@ def max_queries():
             )
 
     return Budget
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no row locks or concurrent writers")
