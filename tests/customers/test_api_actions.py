@@ -244,3 +244,14 @@ def test_bulk_delete_with_a_bad_body_is_400(tenant, key_client, body):
 
     assert response.status_code == 400
     assert Customer.objects.filter(organization=tenant.organization).count() == 1
+
+
+def test_bulk_delete_costs_the_same_few_queries_for_many_customers(tenant, key_client, max_queries):
+    ids = [c.pk for c in CustomerFactory.create_batch(100, organization=tenant.organization)]
+    key_client.get("/api/customers")  # warm up: lastUsedAt is written once a minute
+
+    with max_queries(6):
+        response = key_client.post("/api/customers/bulk-delete", {"ids": ids}, format="json")
+
+    assert response.json() == {"deletedIds": ids}
+    assert CustomerChange.objects.filter(action="delete").count() == 100
