@@ -7,6 +7,7 @@ Searching is `icontains` on each searched column; on PostgreSQL each of those ex
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from organizations.models import Organization
 
@@ -55,10 +56,17 @@ def customer_list(
         customers = customers.filter(active=active)
     if updated_since is not None:
         customers = customers.filter(updated_at__gte=updated_since)
-    column = SORT_COLUMNS[sort_by]
+    key = F(SORT_COLUMNS[sort_by])
+    if search:
+        # Sort a search by an expression no index provides. Otherwise PostgreSQL may walk the sort
+        # index and filter row by row, hoping to meet 12 matches early; when the matches cluster
+        # at the far end (old rows, say) it reads most of the table (2.3 s on 1M customers). This
+        # way it takes the matches from the trigram indexes and sorts only those: the same work
+        # as the page's COUNT. docs/performance.md has the plans.
+        key = Coalesce(key, key)
     if descending:
-        return customers.order_by(F(column).desc(), F("id").desc())
-    return customers.order_by(F(column).asc(), F("id").asc())
+        return customers.order_by(key.desc(), F("id").desc())
+    return customers.order_by(key.asc(), F("id").asc())
 
 
 def customer_history(*, organization: Organization, customer_id: int) -> QuerySet[CustomerChange]:
