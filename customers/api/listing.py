@@ -28,6 +28,16 @@ class _Choice(serializers.ChoiceField):
         return self.canonical[value]
 
 
+def _empty(feature: str):
+    def validate(value: str) -> None:
+        if value not in ("", "[]"):
+            raise serializers.ValidationError(
+                f"Counterpart has no {feature}: leave this parameter out or empty."
+            )
+
+    return validate
+
+
 def _no_nul(value: str) -> None:
     if "\x00" in value:
         raise serializers.ValidationError("Must not contain NUL characters.")
@@ -65,6 +75,20 @@ class CustomerListParamsSerializer(PageParamsSerializer):
     )
     updatedSince = DateOrDateTimeField(
         required=False, help_text="Only customers updated at or after. Also `updated_since`."
+    )
+    # Bigcapital's web client sends these two, empty; Counterpart has no saved views or filter
+    # roles, so a value is refused rather than ignored.
+    viewSlug = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        validators=[_empty("saved views")],
+        help_text="Accepted only empty (Bigcapital sends it): there are no saved views.",
+    )
+    stringifiedFilterRoles = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        validators=[_empty("filter roles")],
+        help_text="Accepted only as `[]` or empty (Bigcapital sends it): no filter roles.",
     )
 
 

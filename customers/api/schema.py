@@ -43,10 +43,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 CUSTOMER_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Customer id"
 )
-ETAG = {
-    "ETag": OpenApiResponse(description="The customer's version, for If-Match and If-None-Match.")
-}
-
 # Errors a given kind of operation can answer with (all carry the error envelope).
 _READ_ERRORS = {code: ERROR_RESPONSES[code] for code in (400, 401, 403, 404)}
 _LIST_ERRORS = {code: ERROR_RESPONSES[code] for code in (400, 401, 403)}
@@ -73,7 +69,12 @@ _BULK_DELETE_ERRORS = {
 
 
 def _customer(status_code: int = 200) -> dict:
-    return {status_code: OpenApiResponse(CustomerSerializer, description="The customer.")}
+    return {
+        status_code: OpenApiResponse(
+            CustomerSerializer,
+            description="The customer; the `ETag` header carries its version for `If-Match`.",
+        )
+    }
 
 
 def _one(summary: str, *, request=None, errors=ERROR_RESPONSES, description="", **kwargs):

@@ -114,9 +114,27 @@ def test_pages_never_repeat_or_skip_a_row_even_when_sort_values_tie(tenant, key_
     assert response.json()["pagination"] == {"page": 5, "pageSize": 2, "total": 7}
 
 
+def test_the_query_bigcapitals_web_client_sends_is_understood(tenant, key_client, abc):
+    query = (
+        "viewSlug=&stringifiedFilterRoles=[]&page=1&pageSize=12&columnSortBy=display_name"
+        "&sortOrder=desc&inactiveMode=false&searchKeyword="
+    )
+
+    response = key_client.get(f"{URL}?{query}")
+
+    assert names(response) == ["Gamma", "Delta", "Aardvark"]
+    assert response.json()["filterMeta"] == {
+        "columnSortBy": "displayName",
+        "sortOrder": "DESC",
+        "searchKeyword": None,
+    }
+
+
 @pytest.mark.parametrize(
     "query",
     [
+        'stringifiedFilterRoles=[{"fieldKey":"active"}]',
+        "viewSlug=active",
         "page=0",
         "page=abc",
         "page=1.0",
