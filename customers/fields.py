@@ -6,9 +6,10 @@ model attribute and the snake_case spelling (`billingAddress1` → `billing_addr
 input and output serializers, the OpenAPI components, and the import's column names.
 """
 
-import re
 from dataclasses import dataclass
 from enum import Enum
+
+from common.naming import to_snake
 
 
 class Kind(Enum):
@@ -34,11 +35,6 @@ class Access(Enum):
 
 
 REQ, OPT, RO = Access.REQUIRED, Access.OPTIONAL, Access.READ_ONLY
-
-
-def to_snake(name: str) -> str:
-    """`billingAddress1` → `billing_address_1`, `openingBalanceAt` → `opening_balance_at`."""
-    return re.sub(r"(?<=[a-z])(?=[A-Z0-9])", "_", name).lower()
 
 
 @dataclass(frozen=True)

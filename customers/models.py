@@ -101,6 +101,8 @@ class Customer(models.Model):
                 fields=["organization", "display_name", "id"], name="customer_org_display_name"
             ),
             models.Index(fields=["organization", "active", "id"], name="customer_org_active"),
+            models.Index(fields=["organization", "code", "id"], name="customer_org_code"),
+            models.Index(fields=["organization", "balance", "id"], name="customer_org_balance"),
         ]
 
     def __str__(self):
@@ -171,3 +173,31 @@ class CustomerChange(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.customer_display_name}"
+
+
+class CustomerIdempotencyKey(models.Model):
+    """The first answer to `POST /api/customers` with an `Idempotency-Key`, kept to replay it.
+
+    The row is claimed (inserted) at the start of the create transaction: the unique constraint
+    makes a concurrent request with the same key wait for the first to commit, then replay.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="customer_idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    etag = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key"], name="customer_idempotency_key_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.key

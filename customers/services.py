@@ -4,6 +4,7 @@ Each function runs in one transaction and records what it changed in the custome
 in that same transaction, with the actor and the door it came through.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +51,19 @@ def record_change(
     changes: dict[str, tuple[Any, Any]],
 ) -> CustomerChange:
     """Write one history row; `changes` maps model attributes to (old, new)."""
-    return CustomerChange.objects.create(
+    change = _change_row(customer=customer, action=action, actor=actor, changes=changes)
+    change.save(force_insert=True)
+    return change
+
+
+def _change_row(
+    *,
+    customer: Customer,
+    action: str,
+    actor: Actor,
+    changes: dict[str, tuple[Any, Any]],
+) -> CustomerChange:
+    return CustomerChange(
         organization_id=customer.organization_id,
         customer_id=customer.pk,
         customer_display_name=customer.display_name,
@@ -275,3 +288,72 @@ def customer_delete(
     )
     customer.delete()
     return customer_id
+
+
+@dataclass(frozen=True)
+class BulkDeleteCheck:
+    deletable_ids: list[int]
+    non_deletable_ids: list[int]
+
+
+def customer_bulk_delete_check(*, organization: Organization, ids: list[int]) -> BulkDeleteCheck:
+    """Which of `ids` could be deleted now. Ids of no customer of this organization (missing or
+    another organization's) cannot be, and are told apart from nothing else."""
+    return _bulk_delete_check(Customer.objects.filter(organization=organization, pk__in=ids), ids)
+
+
+def _bulk_delete_check(customers, ids: list[int]) -> BulkDeleteCheck:
+    deletable = {customer.pk for customer in customers if not customer.has_transactions}
+    return BulkDeleteCheck(
+        deletable_ids=[pk for pk in ids if pk in deletable],
+        non_deletable_ids=[pk for pk in ids if pk not in deletable],
+    )
+
+
+@transaction.atomic
+def customer_bulk_delete(
+    *,
+    organization: Organization,
+    ids: list[int],
+    actor: Actor,
+    skip_undeletable: bool = False,
+) -> list[int]:
+    """Delete the customers of `ids`, all or nothing: one that is missing or has transactions
+    stops the whole request, unless `skip_undeletable`, which deletes the others. Returns the
+    deleted ids; every deleted customer keeps its history."""
+    customers = list(
+        Customer.objects.select_for_update()
+        .filter(organization=organization, pk__in=ids)
+        .order_by("pk")
+    )
+    check = _bulk_delete_check(customers, ids)
+    if check.non_deletable_ids and not skip_undeletable:
+        found = {customer.pk for customer in customers}
+        missing = [pk for pk in check.non_deletable_ids if pk not in found]
+        if missing:
+            raise ApplicationError(
+                404, "CUSTOMER_NOT_FOUND", f"No customer with id {_listed(missing)}.", field="ids"
+            )
+        raise ApplicationError(
+            400,
+            "CUSTOMER_HAS_TRANSACTIONS",
+            f"Customers with transactions cannot be deleted: {_listed(check.non_deletable_ids)}.",
+            field="ids",
+        )
+    deletable = set(check.deletable_ids)
+    doomed = [customer for customer in customers if customer.pk in deletable]
+    CustomerChange.objects.bulk_create(
+        _change_row(
+            customer=customer,
+            action=CustomerChange.Action.DELETE,
+            actor=actor,
+            changes={"display_name": (customer.display_name, None)},
+        )
+        for customer in doomed
+    )
+    Customer.objects.filter(organization=organization, pk__in=deletable).delete()
+    return check.deletable_ids
+
+
+def _listed(ids: list[int]) -> str:
+    return ", ".join(str(pk) for pk in ids)

@@ -119,12 +119,6 @@ def max_queries():
     return Budget
 
 
-def pytest_collection_modifyitems(config, items):
-    from django.db import connection as default_connection
-
-    if default_connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: row locks and concurrent transactions")
-    for item in items:
-        if "postgres_only" in item.keywords:
-            item.add_marker(skip)
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no row locks or concurrent writers")

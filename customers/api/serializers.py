@@ -17,7 +17,15 @@ from common.fields import (
     StrictIntegerField,
 )
 from common.serializers import StrictInputSerializer, unknown_field_error
-from customers.fields import FIELDS, INPUT_SPELLINGS, Access, CustomerField, Kind, writable
+from customers.fields import (
+    FIELDS,
+    FIELDS_BY_NAME,
+    INPUT_SPELLINGS,
+    Access,
+    CustomerField,
+    Kind,
+    writable,
+)
 from customers.models import AMOUNT, RATE, Customer
 
 TEXT_MAX = 255
@@ -155,3 +163,76 @@ CustomerSerializer = extend_schema_serializer(component_name="Customer")(
         {"__doc__": "A customer.", **{spec.name: _output_field(spec) for spec in FIELDS}},
     )
 )
+
+
+OPENING_BALANCE_FIELDS = (
+    "openingBalance",
+    "openingBalanceAt",
+    "openingBalanceExchangeRate",
+    "openingBalanceBranchId",
+)
+
+
+OpeningBalanceSerializer = extend_schema_serializer(component_name="CustomerOpeningBalance")(
+    type(
+        "OpeningBalanceSerializer",
+        (CustomerInputSerializer,),
+        {
+            "__doc__": "The opening balance; the receivable balance moves by the difference.",
+            **{
+                name: _input_field(FIELDS_BY_NAME[name], name, required=name == "openingBalance")
+                for name in OPENING_BALANCE_FIELDS
+            },
+        },
+    )
+)
+
+
+BULK_MAX_IDS = 1000
+
+
+def _ids_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictIntegerField(),
+        allow_empty=False,
+        max_length=BULK_MAX_IDS,
+        help_text=f"Customer ids, at most {BULK_MAX_IDS}.",
+    )
+
+
+@extend_schema_serializer(component_name="CustomerBulkIds")
+class BulkIdsSerializer(StrictInputSerializer):
+    ids = _ids_field()
+
+    def validate_ids(self, ids):
+        return list(dict.fromkeys(ids))
+
+
+@extend_schema_serializer(component_name="CustomerBulkDelete")
+class BulkDeleteSerializer(BulkIdsSerializer):
+    skipUndeletable = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Delete the deletable customers and skip the rest, rather than none at all.",
+    )
+
+
+@extend_schema_serializer(component_name="CustomerBulkDeleteCheck")
+class BulkDeleteCheckSerializer(serializers.Serializer):
+    deletableCount = serializers.IntegerField()
+    nonDeletableCount = serializers.IntegerField()
+    deletableIds = serializers.ListField(child=serializers.IntegerField())
+    nonDeletableIds = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Customers with transactions, and ids of no customer of this organization.",
+    )
+
+
+@extend_schema_serializer(component_name="CustomerBulkDeleteResult")
+class BulkDeleteResultSerializer(serializers.Serializer):
+    deletedIds = serializers.ListField(child=serializers.IntegerField())
+
+
+@extend_schema_serializer(component_name="CustomerDeleted")
+class DeletedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()

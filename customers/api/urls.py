@@ -1,3 +1,4 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from .views import CustomerViewSet
@@ -14,4 +15,15 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("customers", CustomerViewSet, basename="customer")
 
-urlpatterns = router.urls
+# Bigcapital activates and inactivates every kind of contact at /api/contacts/{id}/…; here the
+# only contacts are customers.
+contact_patterns = [
+    re_path(
+        rf"^contacts/(?P<pk>[^/]+)/{name}/?$",
+        CustomerViewSet.as_view({"patch": name}),
+        name=f"contact-{name}",
+    )
+    for name in ("activate", "inactivate")
+]
+
+urlpatterns = router.urls + contact_patterns

@@ -1,66 +1,92 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
-from rest_framework import mixins, status
+"""The customer API (contract sections 4 to 6): thin views that parse, call a service or a selector,
+and render. The OpenAPI description of each operation is in `customers/api/schema.py`."""
+
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from common.actors import Actor
+from common.errors import ApplicationError
 from common.fields import MAX_ID
 from common.http import IfMatch
-from common.schema import ERROR_RESPONSES, ORGANIZATION_HEADER
+from common.pagination import PageParamsSerializer, paginate
+from common.query_params import read_query_params
 from common.views import OrganizationScopedViewSet
-from customers import services
+from customers import idempotency, selectors, services
 from customers.models import Customer
 
-from .serializers import CustomerSerializer, CustomerUpdateSerializer
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="The ETag from an earlier read; the write happens only if it is still current.",
+from . import schema
+from .listing import (
+    CustomerChangeSerializer,
+    CustomerListParamsSerializer,
 )
-CUSTOMER_ID = OpenApiParameter(
-    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Customer id"
+from .serializers import (
+    BulkDeleteSerializer,
+    BulkIdsSerializer,
+    CustomerCreateSerializer,
+    CustomerSerializer,
+    CustomerUpdateSerializer,
+    OpeningBalanceSerializer,
 )
 
+IDEMPOTENCY_KEY_MAX = 255
 
-@extend_schema_view(
-    retrieve=extend_schema(
-        summary="Get a customer",
-        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID],
-        responses={
-            200: CustomerSerializer,
-            304: OpenApiResponse(description="Not modified"),
-            **ERROR_RESPONSES,
-        },
-    ),
-    update=extend_schema(
-        summary="Edit a customer",
-        description="Fields left out of the body keep their stored values.",
-        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID, IF_MATCH],
-        request=CustomerUpdateSerializer,
-        responses={200: CustomerSerializer, **ERROR_RESPONSES},
-    ),
-    partial_update=extend_schema(
-        summary="Edit some fields of a customer",
-        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID, IF_MATCH],
-        request=CustomerUpdateSerializer,
-        responses={200: CustomerSerializer, **ERROR_RESPONSES},
-    ),
-)
-class CustomerViewSet(
-    OrganizationScopedViewSet, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
-):
+
+@schema.customer_viewset
+class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
     """Customers of the organization the credential acts for."""
 
     model = Customer
     serializer_class = CustomerSerializer
-    http_method_names = ["get", "put", "patch", "head", "options"]
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def list(self, request, *args, **kwargs):
+        params = read_query_params(CustomerListParamsSerializer, request.query_params)
+        search = params.get("searchKeyword") or None
+        customers = selectors.customer_list(
+            organization=self.organization,
+            search=search,
+            sort_by=params["columnSortBy"],
+            descending=params["sortOrder"] == "DESC",
+            active=params.get("inactiveMode"),
+            updated_since=params.get("updatedSince"),
+        )
+        page = paginate(customers, page=params["page"], page_size=params["pageSize"])
+        return Response(
+            {
+                "customers": CustomerSerializer(page.rows, many=True).data,
+                "pagination": page.meta,
+                "filterMeta": {
+                    "columnSortBy": params["columnSortBy"],
+                    "sortOrder": params["sortOrder"],
+                    "searchKeyword": search,
+                },
+            }
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = CustomerCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actor = Actor.from_request(request)
+        key = self.idempotency_key()
+        if key is None:
+            customer = services.customer_create(
+                organization=self.organization, data=serializer.validated_data, actor=actor
+            )
+            return self.customer_response(customer, status.HTTP_201_CREATED)
+        stored = idempotency.customer_create_idempotent(
+            organization=self.organization,
+            key=key,
+            digest=idempotency.request_digest(request.data),
+            data=serializer.validated_data,
+            actor=actor,
+            render=lambda customer: CustomerSerializer(customer).data,
+        )
+        headers = {"ETag": stored.etag}
+        if stored.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(stored.body, status=stored.status_code, headers=headers)
 
     def retrieve(self, request, *args, **kwargs):
         customer = self.get_customer()
@@ -74,17 +100,87 @@ class CustomerViewSet(
         serializer = CustomerUpdateSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         customer = services.customer_update(
-            organization=self.organization,
-            customer_id=customer_id,
-            changes=serializer.validated_data,
-            actor=Actor.from_request(request),
-            if_match=IfMatch.parse(request.headers.get("If-Match")),
+            changes=serializer.validated_data, **self.write_context(customer_id)
         )
         return self.customer_response(customer)
 
+    def destroy(self, request, *args, **kwargs):
+        customer_id = services.customer_delete(**self.write_context(self.customer_id()))
+        return Response({"id": customer_id})
+
+    @action(detail=True, methods=["put"], url_path="opening-balance")
+    def opening_balance(self, request, *args, **kwargs):
+        customer_id = self.customer_id()
+        serializer = OpeningBalanceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        customer = services.customer_set_opening_balance(
+            amount=values["opening_balance"],
+            at=values.get("opening_balance_at"),
+            exchange_rate=values.get("opening_balance_exchange_rate"),
+            branch_id=values.get("opening_balance_branch_id"),
+            **self.write_context(customer_id),
+        )
+        return self.customer_response(customer)
+
+    @action(detail=True, methods=["post", "patch"])
+    def activate(self, request, *args, **kwargs):
+        customer = services.customer_activate(**self.write_context(self.customer_id()))
+        return self.customer_response(customer)
+
+    @action(detail=True, methods=["post", "patch"])
+    def inactivate(self, request, *args, **kwargs):
+        customer = services.customer_inactivate(**self.write_context(self.customer_id()))
+        return self.customer_response(customer)
+
+    @action(detail=False, methods=["post"], url_path="validate-bulk-delete")
+    def validate_bulk_delete(self, request, *args, **kwargs):
+        serializer = BulkIdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        check = services.customer_bulk_delete_check(
+            organization=self.organization, ids=serializer.validated_data["ids"]
+        )
+        return Response(
+            {
+                "deletableCount": len(check.deletable_ids),
+                "nonDeletableCount": len(check.non_deletable_ids),
+                "deletableIds": check.deletable_ids,
+                "nonDeletableIds": check.non_deletable_ids,
+            }
+        )
+
+    @action(detail=False, methods=["post"], url_path="bulk-delete")
+    def bulk_delete(self, request, *args, **kwargs):
+        serializer = BulkDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deleted = services.customer_bulk_delete(
+            organization=self.organization,
+            ids=serializer.validated_data["ids"],
+            skip_undeletable=serializer.validated_data["skipUndeletable"],
+            actor=Actor.from_request(request),
+        )
+        return Response({"deletedIds": deleted})
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, *args, **kwargs):
+        customer_id = self.customer_id()
+        params = read_query_params(PageParamsSerializer, request.query_params)
+        if not selectors.customer_exists(organization=self.organization, customer_id=customer_id):
+            raise services.customer_not_found()
+        changes = selectors.customer_history(
+            organization=self.organization, customer_id=customer_id
+        )
+        page = paginate(changes, page=params["page"], page_size=params["pageSize"])
+        return Response(
+            {
+                "history": CustomerChangeSerializer(page.rows, many=True).data,
+                "pagination": page.meta,
+            }
+        )
+
     def customer_id(self) -> int:
         raw = self.kwargs[self.lookup_field]
-        if not raw.isdigit() or int(raw) > MAX_ID:
+        if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
             raise services.customer_not_found()
         return int(raw)
 
@@ -93,6 +189,28 @@ class CustomerViewSet(
         if customer is None:
             raise services.customer_not_found()
         return customer
+
+    def write_context(self, customer_id: int) -> dict:
+        """What every single-customer write needs: the scope, the actor, the If-Match."""
+        return {
+            "organization": self.organization,
+            "customer_id": customer_id,
+            "actor": Actor.from_request(self.request),
+            "if_match": IfMatch.parse(self.request.headers.get("If-Match")),
+        }
+
+    def idempotency_key(self) -> str | None:
+        key = self.request.headers.get("Idempotency-Key")
+        if key is not None and not (
+            0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isascii() and key.isprintable()
+        ):
+            raise ApplicationError(
+                400,
+                "VALIDATION_ERROR",
+                f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters.",
+                field="Idempotency-Key",
+            )
+        return key
 
     def customer_response(self, customer: Customer, status_code=status.HTTP_200_OK) -> Response:
         return Response(

@@ -1,0 +1,8 @@
+"""The API speaks camelCase; Python and the database speak snake_case."""
+
+import re
+
+
+def to_snake(name: str) -> str:
+    """`billingAddress1` → `billing_address_1`, `openingBalanceAt` → `opening_balance_at`."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z0-9])", "_", name).lower()

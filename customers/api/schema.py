@@ -1,0 +1,152 @@
+"""OpenAPI description of every customer operation (drf-spectacular)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+
+from common.pagination import PageParamsSerializer
+from common.schema import ERROR_RESPONSES, ORGANIZATION_HEADER, error_response
+
+from .listing import CustomerHistorySerializer, CustomerListParamsSerializer, CustomerListSerializer
+from .serializers import (
+    BulkDeleteCheckSerializer,
+    BulkDeleteResultSerializer,
+    BulkDeleteSerializer,
+    BulkIdsSerializer,
+    CustomerCreateSerializer,
+    CustomerSerializer,
+    CustomerUpdateSerializer,
+    DeletedSerializer,
+    OpeningBalanceSerializer,
+)
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag from an earlier read; the write happens only if it is still current.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Up to 255 printable ASCII characters, unique per creation. Within 24 hours a retry with "
+        "the same key and body gets the first response again (with `Idempotent-Replayed: true`) "
+        "and creates nothing; the same key with another body is 422 `IDEMPOTENCY_KEY_REUSED`."
+    ),
+)
+CUSTOMER_ID = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Customer id"
+)
+# Errors a given kind of operation can answer with (all carry the error envelope).
+_READ_ERRORS = {code: ERROR_RESPONSES[code] for code in (400, 401, 403, 404)}
+_LIST_ERRORS = {code: ERROR_RESPONSES[code] for code in (400, 401, 403)}
+_BODY_ERRORS = {code: ERROR_RESPONSES[code] for code in (400, 401, 403, 413, 415)}
+_CREATE_ERRORS = {
+    **_BODY_ERRORS,
+    422: error_response("IDEMPOTENCY_KEY_REUSED: the key was used with another body."),
+}
+_ACTION_ERRORS = {
+    **ERROR_RESPONSES,
+    400: error_response("CONTACT_ALREADY_ACTIVE or CONTACT_ALREADY_INACTIVE."),
+}
+_DELETE_ERRORS = {
+    **ERROR_RESPONSES,
+    400: error_response("CUSTOMER_HAS_TRANSACTIONS: the customer cannot be deleted."),
+}
+_BULK_DELETE_ERRORS = {
+    **_BODY_ERRORS,
+    400: error_response(
+        "Invalid ids, or CUSTOMER_HAS_TRANSACTIONS (without skipUndeletable): nothing deleted."
+    ),
+    404: error_response("CUSTOMER_NOT_FOUND (without skipUndeletable): nothing deleted."),
+}
+
+
+def _customer(status_code: int = 200) -> dict:
+    return {
+        status_code: OpenApiResponse(
+            CustomerSerializer,
+            description="The customer; the `ETag` header carries its version for `If-Match`.",
+        )
+    }
+
+
+def _one(summary: str, *, request=None, errors=ERROR_RESPONSES, description="", **kwargs):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID, IF_MATCH],
+        request=request,
+        responses={**_customer(), **errors},
+        **kwargs,
+    )
+
+
+customer_viewset = extend_schema_view(
+    list=extend_schema(
+        summary="List and search customers",
+        description="One page of the organization's customers in a total order (ties by id).",
+        parameters=[ORGANIZATION_HEADER, CustomerListParamsSerializer],
+        responses={200: CustomerListSerializer, **_LIST_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Create a customer",
+        parameters=[ORGANIZATION_HEADER, IDEMPOTENCY_KEY],
+        request=CustomerCreateSerializer,
+        responses={**_customer(201), **_CREATE_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="Get a customer",
+        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID],
+        responses={
+            **_customer(),
+            304: OpenApiResponse(description="Not modified (If-None-Match)."),
+            **_READ_ERRORS,
+        },
+    ),
+    update=_one(
+        "Edit a customer",
+        request=CustomerUpdateSerializer,
+        description="Fields left out of the body keep their stored values.",
+    ),
+    partial_update=_one("Edit some fields of a customer", request=CustomerUpdateSerializer),
+    destroy=extend_schema(
+        summary="Delete a customer",
+        description="A customer with transactions cannot be deleted. Its history is kept.",
+        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID, IF_MATCH],
+        responses={200: DeletedSerializer, **_DELETE_ERRORS},
+    ),
+    opening_balance=_one(
+        "Set a customer's opening balance",
+        request=OpeningBalanceSerializer,
+        description="The receivable balance moves by the same difference, in one transaction.",
+    ),
+    activate=_one("Activate a customer", errors=_ACTION_ERRORS),
+    inactivate=_one("Inactivate a customer", errors=_ACTION_ERRORS),
+    validate_bulk_delete=extend_schema(
+        summary="Check which customers could be deleted",
+        parameters=[ORGANIZATION_HEADER],
+        request=BulkIdsSerializer,
+        responses={200: BulkDeleteCheckSerializer, **_BODY_ERRORS},
+    ),
+    bulk_delete=extend_schema(
+        summary="Delete several customers",
+        description="All or nothing, unless `skipUndeletable` is true.",
+        parameters=[ORGANIZATION_HEADER],
+        request=BulkDeleteSerializer,
+        responses={200: BulkDeleteResultSerializer, **_BULK_DELETE_ERRORS},
+    ),
+    history=extend_schema(
+        summary="A customer's change history",
+        description="Newest first: when, through which door, by whom, and each field's old and "
+        "new value. A deleted customer's history is not served here (404).",
+        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID, PageParamsSerializer],
+        responses={200: CustomerHistorySerializer, **_READ_ERRORS},
+    ),
+)

@@ -1,0 +1,82 @@
+"""Reads of customers and their history. Every selector takes the organization: no default scope.
+
+Searching is `icontains` on each searched column; on PostgreSQL each of those expressions,
+`UPPER(col::text) LIKE UPPER(%s)`, is served by a trigram index (migration 0003).
+"""
+
+from datetime import datetime
+
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from organizations.models import Organization
+
+from .fields import FIELDS, Kind
+from .models import Customer, CustomerChange
+
+SEARCHED_ATTRIBUTES = (
+    "display_name",
+    "first_name",
+    "last_name",
+    "company_name",
+    "email",
+    "work_phone",
+    "personal_phone",
+    "code",
+)
+
+_COLUMNS = {field.attname for field in Customer._meta.concrete_fields}
+# Sortable: every field of the resource stored in a column, except the 64 KB note. The closing
+# balance is the balance (Customer.closing_balance), so it sorts as the balance.
+SORT_COLUMNS = {
+    field.name: field.attribute
+    for field in FIELDS
+    if field.attribute in _COLUMNS and field.kind is not Kind.NOTE
+} | {"closingBalance": "balance"}
+DEFAULT_SORT = "createdAt"
+
+
+def customer_list(
+    *,
+    organization: Organization,
+    search: str | None = None,
+    sort_by: str = DEFAULT_SORT,
+    descending: bool = True,
+    active: bool | None = None,
+    updated_since: datetime | None = None,
+) -> QuerySet[Customer]:
+    """The organization's customers, filtered, in a total order (ties broken by id)."""
+    customers = Customer.objects.filter(organization=organization)
+    if search:
+        matches = Q()
+        for attribute in SEARCHED_ATTRIBUTES:
+            matches |= Q(**{f"{attribute}__icontains": search})
+        customers = customers.filter(matches)
+    if active is not None:
+        customers = customers.filter(active=active)
+    if updated_since is not None:
+        customers = customers.filter(updated_at__gte=updated_since)
+    key = F(SORT_COLUMNS[sort_by])
+    if search:
+        # Sort a search by an expression no index provides. Otherwise PostgreSQL may walk the sort
+        # index and filter row by row, hoping to meet 12 matches early; when the matches cluster
+        # at the far end (old rows, say) it reads most of the table (2.3 s on 1M customers). This
+        # way it takes the matches from the trigram indexes and sorts only those: the same work
+        # as the page's COUNT. docs/performance.md has the plans.
+        key = Coalesce(key, key)
+    if descending:
+        return customers.order_by(key.desc(), F("id").desc())
+    return customers.order_by(key.asc(), F("id").asc())
+
+
+def customer_history(*, organization: Organization, customer_id: int) -> QuerySet[CustomerChange]:
+    """A customer's changes, newest first, with who made them."""
+    return (
+        CustomerChange.objects.filter(organization=organization, customer_id=customer_id)
+        .select_related("actor_user", "actor_api_key")
+        .order_by("-created_at", "-id")
+    )
+
+
+def customer_exists(*, organization: Organization, customer_id: int) -> bool:
+    return Customer.objects.filter(organization=organization, pk=customer_id).exists()
