@@ -16,7 +16,9 @@ def make_staff(user):
     """Django's permissions say which pages; memberships say which organizations' rows."""
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=BACK_OFFICE_APPS))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=BACK_OFFICE_APPS)
+    )
     return user
 
 
