@@ -126,12 +126,15 @@ class CustomerAdmin(OrganizationScopedAdmin):
     ordering = ["-updated_at", "-id"]
     list_per_page = 50
     show_full_result_count = False
+    # Facet counts are one COUNT per filter choice over the whole list: too dear at a million rows.
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     actions = ["activate", "inactivate"]
     save_as = False
 
     class Media:
         js = ["customers/admin/copy_billing_to_shipping.js"]
+        css = {"all": ["customers/admin/customer.css"]}
 
     def get_fieldsets(self, request, obj=None):
         return _fieldsets(adding=obj is None)
@@ -153,7 +156,7 @@ class CustomerAdmin(OrganizationScopedAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.display(description="")
+    @admin.display(description="Same as billing")
     def copy_billing_to_shipping(self, obj):
         return format_html(
             '<button type="button" class="button" data-copy-billing-to-shipping>{}</button>',
@@ -279,6 +282,7 @@ class CustomerChangeAdmin(OrganizationScopedAdmin):
     fields = [*list_display, "changes"]
     readonly_fields = fields
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
 
     @admin.display(description="Who")
