@@ -34,6 +34,12 @@ def visible_organization_ids(request, roles: frozenset[str] | None = None) -> li
     return cache[key]
 
 
+def scope_key(request, roles=None) -> str:
+    """A cache key fragment naming the user's scope: users who see the same rows share it."""
+    ids = visible_organization_ids(request, roles)
+    return "all" if ids is None else "-".join(map(str, ids)) or "none"
+
+
 def scope(queryset, request, *, path: str = "organization", roles=None):
     """`queryset` narrowed to the rows of the organizations the user may see."""
     ids = visible_organization_ids(request, roles)

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from customers.models import Customer, CustomerChange
 
-from ..factories import CustomerFactory, MembershipFactory
+from ..factories import CustomerFactory, MembershipFactory, UserFactory
+from .conftest import logged_in, make_staff
 from .forms import change_form_data
 
 CHANGELIST = reverse("admin:customers_customer_changelist")
@@ -53,6 +54,13 @@ def test_search_finds_a_customer_by_a_fragment_of_any_searched_field(staff_clien
     for fragment in ("zet", "0199"):
         response = staff_client.get(CHANGELIST, {"q": fragment})
         assert listed(response) == {wanted.display_name}
+
+
+def test_search_matches_the_whole_phrase_like_the_apis_search_keyword(staff_client, tenant):
+    wanted = CustomerFactory(organization=tenant.organization, display_name="Acme Corp")
+    CustomerFactory(organization=tenant.organization, display_name="Corp of Acme")
+
+    assert listed(staff_client.get(CHANGELIST, {"q": "  acme corp "})) == {wanted.display_name}
 
 
 def test_search_never_finds_another_organizations_customer(staff_client, other_tenant):
@@ -372,3 +380,27 @@ def test_history_shows_who_changed_what_newest_first(staff_client, staff, tenant
     assert staff.email in content
     form_page = staff_client.get(change_url(customer)).content.decode()
     assert "a@example.com → b@example.com" in form_page
+
+
+def test_currency_filter_offers_only_the_currencies_of_the_users_customers(
+    staff_client, tenant, other_tenant
+):
+    CustomerFactory(organization=tenant.organization, currency_code="EUR")
+    CustomerFactory(organization=other_tenant.organization, currency_code="JPY")
+
+    response = staff_client.get(CHANGELIST)
+
+    [currency_filter] = [
+        spec for spec in response.context["cl"].filter_specs if spec.title == "currency"
+    ]
+    assert [code for code, _ in currency_filter.lookup_choices] == ["EUR", "USD"]
+
+
+def test_staff_of_no_organization_see_no_customers(other_tenant):
+    browser = logged_in(make_staff(UserFactory()))
+
+    response = browser.get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert listed(response) == set()
+    assert "Tenant B" not in browser.get(reverse("admin:index")).content.decode()

@@ -73,6 +73,14 @@ def test_dashboard_counts_the_users_customers_and_balances(staff_client, tenant,
     assert "Tenant B" not in content
 
 
+def test_dashboard_figures_are_reused_for_a_minute(staff_client, max_queries):
+    staff_client.get(reverse("admin:index"))
+
+    # session, user, two of permissions, visible organizations, the admin log: no aggregates
+    with max_queries(6):
+        staff_client.get(reverse("admin:index"))
+
+
 def test_superusers_dashboard_covers_every_organization(superuser_client):
     content = superuser_client.get(reverse("admin:index")).content.decode()
 
