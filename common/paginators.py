@@ -22,23 +22,24 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        estimate = self.estimated_count()
+        estimate = estimated_count(self.object_list)
         if estimate is not None and estimate >= EXACT_COUNT_BELOW:
             return estimate
         return super().count
 
-    def estimated_count(self) -> int | None:
-        queryset = self.object_list
-        connection = connections[queryset.db]
-        if connection.vendor != "postgresql":
-            return None
-        try:
-            sql, params = queryset.order_by().values("pk").query.sql_with_params()
-        except EmptyResultSet:  # e.g. `IN ()` for a user of no organization
-            return 0
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
+
+def estimated_count(queryset) -> int | None:
+    """PostgreSQL's estimate of the rows `queryset` matches; None on other databases."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. `IN ()` for a user of no organization
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -11,15 +11,9 @@ from django.core.validators import EmailValidator
 
 from common.http import IfMatch
 
-from .fields import FIELDS, Kind, writable_attributes
+from .fields import FIELDS, Kind, writable, writable_attributes
 from .models import Customer
 
-OPENING_BALANCE_FIELDS = (
-    "opening_balance",
-    "opening_balance_at",
-    "opening_balance_exchange_rate",
-    "opening_balance_branch",
-)
 # Fields the form edits through customer_update; currency and the opening balance are not among
 # them (the field table makes them read-only on update).
 UPDATABLE = writable_attributes("update") - {"active"}
@@ -40,6 +34,11 @@ def _form_attribute(attribute: str) -> str:
     return attribute.removesuffix("_id") if attribute == "opening_balance_branch_id" else attribute
 
 
+def form_attributes() -> list[str]:
+    """The form's fields in the field table's order: everything a client may create."""
+    return [_form_attribute(spec.attribute) for spec in writable("create")]
+
+
 def _service_value(attribute: str, cleaned: dict):
     value = cleaned[_form_attribute(attribute)]
     return value.pk if attribute == "opening_balance_branch_id" and value else value
@@ -55,7 +54,7 @@ class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
         # The admin narrows this to its fieldsets; the field table says what can be written.
-        fields = ["organization", *sorted(_form_attribute(name) for name in CREATABLE)]
+        fields = ["organization", *form_attributes()]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,7 +108,7 @@ class CustomerAdminForm(forms.ModelForm):
     def edit(self) -> CustomerEdit:
         changed = set(self.changed_data)
         opening_balance = None
-        if changed & set(OPENING_BALANCE_FIELDS):
+        if any(name.startswith("opening_balance") for name in changed):
             cleaned = self.cleaned_data
             branch = cleaned["opening_balance_branch"]
             opening_balance = {

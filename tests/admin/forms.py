@@ -1,32 +1,18 @@
 """What a browser would POST from the customer change form."""
 
-from customers.admin import ADDRESS_PARTS
+from customers.admin_forms import form_attributes
 from customers.models import Customer
 
-CONTACT = [
-    "customer_type",
-    "display_name",
-    "code",
-    "salutation",
-    "first_name",
-    "last_name",
-    "company_name",
-    "email",
-    "work_phone",
-    "personal_phone",
-    "website",
+# The opening balance's date and branch are posted in their widgets' own shapes below.
+POSTED_AS_IS = [
+    name
+    for name in form_attributes()
+    if name not in ("currency_code", "active", "opening_balance_at", "opening_balance_branch")
 ]
 
 
 def change_form_data(customer: Customer, **overrides) -> dict:
-    attributes = [
-        *CONTACT,
-        *(f"{side}_address_{part}" for side in ("billing", "shipping") for part in ADDRESS_PARTS),
-        "note",
-        "opening_balance",
-        "opening_balance_exchange_rate",
-    ]
-    data = {name: getattr(customer, name) for name in attributes}
+    data = {name: getattr(customer, name) for name in POSTED_AS_IS}
     data = {name: "" if value is None else value for name, value in data.items()}
     at = customer.opening_balance_at
     data |= {

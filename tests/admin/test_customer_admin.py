@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer, CustomerChange
@@ -404,3 +406,16 @@ def test_staff_of_no_organization_see_no_customers(other_tenant):
     assert response.status_code == 200
     assert listed(response) == set()
     assert "Tenant B" not in browser.get(reverse("admin:index")).content.decode()
+
+
+def test_search_results_come_newest_first_and_rare_matches_skip_the_key_walk(staff_client, tenant):
+    older = CustomerFactory(organization=tenant.organization, display_name="Zorro One")
+    newer = CustomerFactory(organization=tenant.organization, display_name="Zorro Two")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(CHANGELIST, {"q": "zorro"})
+
+    assert list(response.context["cl"].result_list) == [newer, older]
+    if connection.vendor == "postgresql":  # the planner's estimate says "few rows"
+        [page] = [q["sql"] for q in queries if "LIKE" in q["sql"] and "ORDER BY" in q["sql"]]
+        assert 'ORDER BY ("customers_customer"."id" + 0) DESC' in page
