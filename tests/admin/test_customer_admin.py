@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -419,3 +420,18 @@ def test_search_results_come_newest_first_and_rare_matches_skip_the_key_walk(sta
     if connection.vendor == "postgresql":  # the planner's estimate says "few rows"
         [page] = [q["sql"] for q in queries if "LIKE" in q["sql"] and "ORDER BY" in q["sql"]]
         assert 'ORDER BY ("customers_customer"."id" + 0) DESC' in page
+
+
+def test_a_view_only_member_reads_the_customer_but_cannot_save(tenant, other_tenant):
+    reader = UserFactory(is_staff=True)
+    reader.user_permissions.set(Permission.objects.filter(codename="view_customer"))
+    MembershipFactory(organization=tenant.organization, user=reader)
+    browser = logged_in(reader)
+
+    page = browser.get(change_url(tenant.customer))
+    response = browser.post(change_url(tenant.customer), change_form_data(tenant.customer))
+
+    assert page.status_code == 200
+    assert tenant.customer.display_name in page.content.decode()
+    assert response.status_code == 403
+    assert not CustomerChange.objects.exists()
