@@ -53,7 +53,10 @@ def book(transactional_db):
     """A staff member of two organizations, and a small book of customers."""
     acme = OrganizationFactory(name="Acme Books")
     northwind = OrganizationFactory(name="Northwind Ledger")
-    staff = make_staff(MembershipFactory(organization=acme, role=Membership.Role.OWNER).user)
+    owner = MembershipFactory(
+        organization=acme, role=Membership.Role.OWNER, user__email="ada@acme-books.example"
+    )
+    staff = make_staff(owner.user)
     MembershipFactory(organization=northwind, user=staff)
     for index, (name, company, email, currency, balance) in enumerate(BOOK):
         CustomerFactory(
