@@ -366,8 +366,9 @@ def test_actions_never_touch_another_organizations_customer(staff_client, other_
 def test_delete_selected_is_not_offered(staff_client):
     response = staff_client.get(CHANGELIST)
 
-    choices = [name for name, _ in response.context["action_form"].fields["action"].choices]
-    assert choices == ["", "activate", "inactivate"]
+    choices = {name for name, _ in response.context["action_form"].fields["action"].choices}
+    assert {"activate", "inactivate"} <= choices
+    assert "delete_selected" not in choices
 
 
 def test_history_shows_who_changed_what_newest_first(staff_client, staff, tenant):
