@@ -43,6 +43,13 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ["groups"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser hands out site-wide access; otherwise staff of one organization could
+        # make a colleague a superuser, who then sees every organization.
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ["is_staff", "is_superuser", "groups"]
+
     def get_queryset(self, request):
         # Staff see the people of their own organizations, not every account on the site.
         users = scope(super().get_queryset(request), request, path="memberships__organization")

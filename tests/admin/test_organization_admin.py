@@ -147,3 +147,11 @@ def test_api_key_organization_filter_lists_only_the_users_organizations(staff_cl
     content = staff_client.get(KEYS).content.decode()
 
     assert other_tenant.organization.name not in content
+
+
+def test_staff_cannot_make_a_colleague_a_superuser(staff_client, tenant):
+    url = reverse("admin:organizations_user_change", args=[tenant.owner.pk])
+
+    form = staff_client.get(url).context["adminform"].form
+
+    assert {"is_staff", "is_superuser", "groups"}.isdisjoint(form.fields)
