@@ -310,6 +310,9 @@ class CustomerChangeAdmin(OrganizationScopedAdmin):
     list_filter = ["organization", "action", "door"]
     search_fields = ["customer_display_name"]
     list_select_related = ["organization", "actor_user", "actor_api_key"]
+    # Newest first from the primary key: the history only grows, and no other index covers
+    # every organization's rows in time order.
+    ordering = ["-id"]
     fields = [*list_display, "changes"]
     readonly_fields = fields
     show_full_result_count = False
