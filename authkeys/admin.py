@@ -1,13 +1,15 @@
 from django.contrib import admin, messages
-from django.utils import timezone
+
+from organizations.admin_scoping import OrganizationScopedAdmin
 
 from .models import ApiKey
-from .services import api_key_create
+from .services import api_key_create, api_key_revoke
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    """Keys are issued here and shown once, in a message; the digest never appears."""
+class ApiKeyAdmin(OrganizationScopedAdmin):
+    """Keys are issued here and shown once, in a message; the digest is never a field, a column
+    or a search term, so no page can show it."""
 
     list_display = [
         "name",
@@ -21,6 +23,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["organization"]
     search_fields = ["name", "prefix", "organization__name"]
+    list_select_related = ["organization", "created_by"]
     fields = [
         "organization",
         "name",
@@ -58,7 +61,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} key(s).")
+        revoked = [api_key_revoke(api_key=key) for key in queryset.filter(revoked_at__isnull=True)]
+        self.message_user(request, f"Revoked {len(revoked)} key(s).")
