@@ -60,10 +60,14 @@ def _decoding_errors(rows: Iterator, last_row: list) -> Iterator:
     try:
         yield from rows
     except UnicodeDecodeError as error:
-        raise FileRefused(
-            f"The file is not UTF-8 text (byte 0x{error.object[error.start]:02x} after row "
-            f"{last_row[0]}): save it as CSV UTF-8 and import it again."
-        ) from None
+        raise _not_utf8(error, f" near row {last_row[0] + 1}") from None
+
+
+def _not_utf8(error: UnicodeDecodeError, where: str = "") -> FileRefused:
+    return FileRefused(
+        f"The file is not UTF-8 text (byte 0x{error.object[error.start]:02x}{where}): "
+        "save it as CSV UTF-8 and import it again."
+    )
 
 
 def _csv(stream: BinaryIO) -> Source:
@@ -72,8 +76,8 @@ def _csv(stream: BinaryIO) -> Source:
     reader = csv.reader(_lines(text, position))
     try:
         header = next(reader, None)
-    except UnicodeDecodeError:
-        raise FileRefused("The file is not UTF-8 text: save it as CSV UTF-8.") from None
+    except UnicodeDecodeError as error:
+        raise _not_utf8(error) from None
     except csv.Error as error:
         raise FileRefused(f"The header is not valid CSV: {error}.") from None
     if not header or not any(cell.strip() for cell in header):
