@@ -15,10 +15,11 @@ from common.actors import Actor
 from ..fields import Kind, writable_attributes
 from ..models import Customer, CustomerChange
 from ..services import history_changes
-from .staging import BATCH, CUSTOMERS, TABLE, Staging, is_postgres, model_field
+from .staging import CUSTOMERS, TABLE, Staging, is_postgres, model_field
 
 CHANGES = CustomerChange._meta.db_table
 UPDATABLE = writable_attributes("update")
+ORM_BATCH = 500  # customers held at once on SQLite, with their history rows
 HISTORY_COLUMNS = (
     "organization_id, customer_id, customer_display_name, action, door, actor_user_id, "
     "actor_api_key_id, changes, created_at"
@@ -79,8 +80,8 @@ def create_new(cursor, staging: Staging, actor: Actor) -> int:
     cursor.execute(f"{select} RETURNING id", params)
     ids = [row[0] for row in cursor.fetchall()]
     attributes = [field.attribute for field in staging.fields]
-    for start in range(0, len(ids), BATCH):
-        customers = Customer.objects.filter(pk__in=ids[start : start + BATCH])
+    for start in range(0, len(ids), ORM_BATCH):
+        customers = Customer.objects.filter(pk__in=ids[start : start + ORM_BATCH])
         CustomerChange.objects.bulk_create(
             _change(
                 customer,
@@ -148,7 +149,7 @@ def _update_in_batches(cursor, fields, actor, now) -> int:
         "WHERE customer_id IS NOT NULL ORDER BY row_number"
     )
     updated = 0
-    while rows := cursor.fetchmany(BATCH):
+    while rows := cursor.fetchmany(ORM_BATCH):
         customers = Customer.objects.in_bulk([row[0] for row in rows])
         changed_customers, history, written = [], [], set()
         for customer_id, *values in rows:

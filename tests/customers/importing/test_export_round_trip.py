@@ -163,7 +163,8 @@ def test_standard_input_is_read_with_dash(tmp_path, tenant, monkeypatch, run_imp
 def test_csv_with_bom_and_spreadsheet_spellings_is_read(tmp_path, tenant, run_import):
     path = tmp_path / "c.csv"
     path.write_bytes(
-        b"\xef\xbb\xbfCUSTOMER TYPE,display_name,Currency Code,Active,Opening Balance Exchange Rate\r\n"
+        b"\xef\xbb\xbfCUSTOMER TYPE,display_name,Currency Code,Active,"
+        b"Opening Balance Exchange Rate\r\n"
         b"INDIVIDUAL,Ann,usd,YES,1.5\r\n"
     )
 
