@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from common.actors import Actor, Door
 from common.errors import ApplicationError
 
+from .admin_io import CustomerImportExportMixin
 from .models import Customer
 from .services import customer_update
 
@@ -20,7 +21,7 @@ READ_ONLY = [
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(CustomerImportExportMixin, admin.ModelAdmin):
     list_display = [
         "display_name",
         "company_name",

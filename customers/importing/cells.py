@@ -22,9 +22,8 @@ from decimal import Decimal, DecimalException
 from common.values import InvalidValue
 
 from ..fields import FIELDS, Access, CustomerField, Kind, to_snake
-from ..validation import checker
+from ..validation import CHECKS, checker
 
-ABSENT = object()  # an empty cell where "empty" means "not given" (booleans, numbers)
 ERRORS_COLUMN = "Import Errors"  # added by --errors; ignored when that file is imported again
 
 _NEEDS_QUOTE = re.compile(r"'*[=+\-@]")
@@ -61,29 +60,41 @@ def _column_index() -> dict[str, CustomerField]:
 COLUMNS = _column_index()
 
 
-def text_cell(field: CustomerField, raw: str):
-    """A text cell as the JSON value it stands for; the field's check then runs on that."""
-    kind = field.kind
+def text_reader(field: CustomerField) -> Callable:
+    """A text cell's reader: the cell as the JSON value it stands for, then the field's check.
+
+    Built once per column, so the per-cell work is only what that column's kind needs.
+    """
+    kind, check = field.kind, CHECKS[field.kind]
     if kind in TEXT_KINDS:
-        if kind in _REQUIRED_KINDS and not raw.strip():
-            raise _required()
-        if raw[:1] == "'":
-            raw = unneutralise(raw)
-        return raw.strip().lower() if kind is Kind.CUSTOMER_TYPE else raw
-    raw = raw.strip()
-    if not raw:
-        return None if kind in (Kind.DATETIME, Kind.BRANCH) else ABSENT
-    if kind is Kind.BOOLEAN:
-        lowered = raw.lower()
-        return True if lowered in _TRUE else False if lowered in _FALSE else raw
-    if kind in (Kind.AMOUNT, Kind.RATE):
-        try:
-            return Decimal(raw)
-        except DecimalException:
-            return raw
-    if kind is Kind.BRANCH and raw.isdigit():
-        return int(raw)
-    return raw
+        required, lower = kind in _REQUIRED_KINDS, kind is Kind.CUSTOMER_TYPE
+
+        def text(raw: str):
+            if raw[:1] == "'":
+                raw = unneutralise(raw)
+            elif required and not raw.strip():
+                raise _required()
+            return check(raw.strip().lower() if lower else raw)
+
+        return text
+
+    def other(raw: str):
+        raw = raw.strip()
+        if not raw:
+            return None  # null date or branch; for a boolean or a number, "not given"
+        if kind is Kind.BOOLEAN:
+            lowered = raw.lower()
+            return check(True if lowered in _TRUE else False if lowered in _FALSE else raw)
+        if kind is Kind.AMOUNT or kind is Kind.RATE:
+            try:
+                return check(Decimal(raw))
+            except DecimalException:
+                return check(raw)
+        if kind is Kind.BRANCH and raw.isdigit():
+            return check(int(raw))
+        return check(raw)
+
+    return other
 
 
 def json_cell(field: CustomerField, value):
@@ -91,7 +102,7 @@ def json_cell(field: CustomerField, value):
     if value is None:
         if field.kind in _REQUIRED_KINDS:
             raise _required()
-        return ABSENT if field.kind in (Kind.BOOLEAN, Kind.AMOUNT, Kind.RATE) else None
+        return None
     if field.kind is Kind.CUSTOMER_TYPE and isinstance(value, str):
         return value.strip().lower()
     return value
@@ -102,13 +113,18 @@ def _required() -> InvalidValue:
 
 
 def cell_reader(field: CustomerField, typed: bool) -> Callable:
-    """One column's reader: a raw cell in, a clean value (or ABSENT) out, or InvalidValue."""
+    """One column's reader: a raw cell in, a clean value out, or InvalidValue.
+
+    None out means null for a date or a branch, and "not given" for a boolean or a number: the
+    model's default on create, the stored value on update.
+    """
+    if not typed:
+        return text_reader(field)
     check = checker(field)
-    convert = json_cell if typed else text_cell
 
     def read(raw):
-        value = convert(field, raw)
-        return ABSENT if value is ABSENT else check(value)
+        value = json_cell(field, raw)
+        return None if value is None else check(value)
 
     return read
 

@@ -27,7 +27,7 @@ from organizations.models import Organization
 
 from ..services import _check_opening_balance
 from .apply import create_new, update_matched
-from .cells import ABSENT, ERRORS_COLUMN, ColumnError, cell_reader, resolve_columns
+from .cells import ERRORS_COLUMN, ColumnError, cell_reader, resolve_columns
 from .export import file_value
 from .readers import FileRefused, open_source
 from .staging import TABLE, Staging
@@ -117,8 +117,11 @@ def customer_import(
 
 
 def _read_rows(source, staging, positions, result, errors_file, add, progress) -> None:
-    readers = [cell_reader(spec, source.typed) for spec in staging.fields]
-    columns = list(zip(positions, staging.fields, readers, strict=True))
+    columns = [
+        (position, spec, cell_reader(spec, source.typed))
+        for position, spec in zip(positions, staging.fields, strict=True)
+    ]
+    readers = [(position, read) for position, _, read in columns]
     key_index = _index(staging, staging.match)
     email_key = staging.match == "email"
     balance = _index(staging, "openingBalance")
@@ -127,14 +130,11 @@ def _read_rows(source, staging, positions, result, errors_file, add, progress) -
         result.rows += 1
         if progress and result.rows % PROGRESS_EVERY == 0:
             progress(result.rows)
-        values, problems = [], [("", problem)] if problem else []
-        for position, spec, read in columns:
-            try:
-                value = read(cells[position])
-            except InvalidValue as error:
-                problems.append((spec.name, error.message))
-                value = None
-            values.append(None if value is ABSENT else value)
+        try:
+            values = [read(cells[position]) for position, read in readers]
+            problems = [("", problem)] if problem else []
+        except InvalidValue:
+            values, problems = _every_problem(columns, cells, problem)
         if balance is not None and not problems:
             try:
                 at = values[balance_at] if balance_at is not None else None
@@ -153,6 +153,18 @@ def _read_rows(source, staging, positions, result, errors_file, add, progress) -
         progress(result.rows)
     if result.rows == 0:
         raise FileRefused("The file has a header but no customers.")
+
+
+def _every_problem(columns, cells, problem) -> tuple[list, list]:
+    """The slow path, for a row with an invalid cell: every cell's problem, not only the first."""
+    values, problems = [], [("", problem)] if problem else []
+    for position, spec, read in columns:
+        try:
+            values.append(read(cells[position]))
+        except InvalidValue as error:
+            problems.append((spec.name, error.message))
+            values.append(None)
+    return values, problems
 
 
 def _index(staging: Staging, name: str) -> int | None:

@@ -62,6 +62,9 @@ class Staging:
         """`add((row_number, match_key, *values))` for each valid row."""
         names = ", ".join(["row_number", "match_key", *self.columns])
         if is_postgres():
+            # Enough memory for sorting and hashing the staged rows without spilling to disk,
+            # for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             with cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
                 yield copy.write_row
             cursor.execute(f"ANALYZE {TABLE}")  # temporary tables are never auto-analysed
