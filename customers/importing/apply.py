@@ -66,14 +66,16 @@ def create_new(cursor, staging: Staging, actor: Actor) -> int:
     )
     if is_postgres():
         returned = ", ".join(["id", *(c for c in staging.columns if c != "display_name")])
-        changes = ", ".join(
-            f"'{field.name}', jsonb_build_array(NULL, {_json(field.kind, column)})"
+        # The history's JSON is spelled out as text and parsed once: several times cheaper
+        # than jsonb_build_object with an array per field, a million times over.
+        changes = " || ',' || ".join(
+            f"""'"{field.name}":[null,' || {_json_text(field.kind, column)} || ']'"""
             for field, column in zip(staging.fields, staging.columns, strict=True)
         )
         cursor.execute(
             f"WITH created AS ({select} RETURNING display_name, {returned}) "
             f"INSERT INTO {CHANGES} ({HISTORY_COLUMNS}) SELECT %s, id, display_name, 'create', "
-            f"%s, %s, %s, jsonb_build_object({changes}), %s FROM created",
+            f"%s, %s, %s, ('{{' || {changes} || '}}')::jsonb, %s FROM created",
             [*params, *_history_params(staging, actor, now)],
         )
         return cursor.rowcount
@@ -200,15 +202,19 @@ def _db_datetime(value):
     return value if is_postgres() else connection.ops.adapt_datetimefield_value(value)
 
 
-def _json(kind: Kind, column: str) -> str:
-    """The API's JSON form of a column, in SQL: exact numbers, UTC date-times ending in Z."""
-    if kind in (Kind.AMOUNT, Kind.RATE):
-        return f"to_jsonb(trim_scale({column}))"
-    if kind is Kind.DATETIME:
+def _json_text(kind: Kind, column: str) -> str:
+    """The API's JSON form of a column as JSON text, in SQL: exact numbers, UTC times with Z."""
+    if kind in (Kind.AMOUNT, Kind.RATE, Kind.BRANCH):
+        value = f"trim_scale({column})::text" if kind is not Kind.BRANCH else f"{column}::text"
+    elif kind is Kind.BOOLEAN:
+        value = f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
+    elif kind is Kind.DATETIME:
         utc = f"({column} AT TIME ZONE 'UTC')"
-        return (
-            f"to_jsonb(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        value = (
+            f"""'"' || to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN """
             f"EXTRACT(MICROSECONDS FROM {utc})::int %% 1000000 <> 0 "
-            f"THEN to_char({utc}, '.US') ELSE '' END || 'Z')"
+            f"""THEN to_char({utc}, '.US') ELSE '' END || 'Z"'"""
         )
-    return f"to_jsonb({column})"
+    else:
+        value = f"to_json({column})::text"
+    return f"COALESCE({value}, 'null')"

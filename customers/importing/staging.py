@@ -45,6 +45,11 @@ class Staging:
         return None
 
     def create(self, cursor) -> None:
+        if is_postgres():
+            # The staged rows live in this session's local buffers (8 MB by default), set before
+            # the session's first temporary table; and enough memory for sorts and hashes.
+            cursor.execute("SET LOCAL temp_buffers = '256MB'")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         definitions = ", ".join(
             f"{model_field(field).column} {model_field(field).db_type(connection)}"
             for field in self.fields
@@ -62,9 +67,6 @@ class Staging:
         """`add((row_number, match_key, *values))` for each valid row."""
         names = ", ".join(["row_number", "match_key", *self.columns])
         if is_postgres():
-            # Enough memory for sorting and hashing the staged rows without spilling to disk,
-            # for this transaction only.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
             with cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
                 yield copy.write_row
             cursor.execute(f"ANALYZE {TABLE}")  # temporary tables are never auto-analysed
