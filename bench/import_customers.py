@@ -8,7 +8,9 @@
    fresh organization; times it and reads the child's peak RSS from getrusage(RUSAGE_CHILDREN).
 3. Times a bare psycopg `COPY … FROM STDIN (FORMAT csv)` of the same file into a plain table of
    text columns: the floor no validating import can beat. Reports our rate as a fraction of it.
-4. Deletes what it made (the organization's customers and history, the plain table).
+4. Times reading and validating the same file with no database work at all (the import's own
+   row loop, its staging sink replaced by a no-op): how much of the time is Python's.
+5. Deletes what it made (the organization's customers and history, the plain table).
 """
 
 import argparse
@@ -91,6 +93,23 @@ def bare_copy(path: Path) -> float:
     return seconds
 
 
+def validate_only(path: Path) -> float:
+    from customers.importing.cells import resolve_columns
+    from customers.importing.readers import open_source
+    from customers.importing.service import ImportResult, _ErrorsFile, _read_rows
+    from customers.importing.staging import Staging
+
+    started = time.perf_counter()
+    with path.open("rb") as stream:
+        source = open_source(stream, "csv")
+        columns = resolve_columns(source.header, mode="create", match="code", ignore_unknown=False)
+        positions = [index for index, spec in enumerate(columns) if spec is not None]
+        staging = Staging(fields=[columns[i] for i in positions], organization_id=0, match="code")
+        errors = _ErrorsFile(None, source.header, columns)
+        _read_rows(source, staging, positions, ImportResult(), errors, lambda row: None, None)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -110,6 +129,7 @@ def main() -> None:
             seconds, peak_mb, summary = run_import(path, organization)
             print(f"import_customers: {summary}")
             copy_seconds = bare_copy(path)
+            validate_seconds = validate_only(path)
         finally:
             with connection.cursor() as cursor:
                 for table in ("customers_customerchange", "customers_customer"):
@@ -121,6 +141,10 @@ def main() -> None:
     print(f"import:    {seconds:7.1f} s  {ours:9,.0f} rows/s  peak RSS {peak_mb:.0f} MB")
     print(f"bare COPY: {copy_seconds:7.1f} s  {floor:9,.0f} rows/s")
     print(f"import rate / bare COPY rate = {ours / floor:.2f}")
+    print(
+        f"read + validate only, no database: {validate_seconds:.1f} s "
+        f"{args.rows / validate_seconds:9,.0f} rows/s"
+    )
 
 
 if __name__ == "__main__":
