@@ -1,10 +1,12 @@
 """import_customers: create, upsert and update, history, counts, all-or-nothing."""
 
+import csv
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from customers.importing.staging import Staging
 from customers.models import Customer, CustomerChange
 from tests.factories import CustomerFactory
 
@@ -253,3 +255,44 @@ def test_a_file_for_one_organization_never_touches_another(
     assert (theirs.display_name, theirs.version) == ("B", 1)
     assert Customer.objects.get(organization=tenant.organization, code="A-1").display_name == "Mine"
     assert not CustomerChange.objects.filter(organization=other_tenant.organization).exists()
+
+
+def test_errors_file_carries_rows_failed_by_the_database_checks_too(tmp_path, tenant, run_import):
+    CustomerFactory(organization=tenant.organization, code="TAKEN")
+    path = write_csv(
+        tmp_path / "c.csv",
+        rows(
+            ["business", "=Dup one", "DUP", "", "USD"],
+            ["business", "Taken", "TAKEN", "", "USD"],
+            ["business", "Dup two", "DUP", "", "USD"],
+        ),
+    )
+    errors = tmp_path / "errors.csv"
+
+    run = run_import(path, tenant.organization, "--errors", str(errors))
+
+    assert "failed 3" in run.stdout
+    failed = list(csv.reader(errors.open(newline="")))[1:]
+    duplicate = "code: The same code is on rows 2, 4 of the file."
+    taken = "code: Another customer of this organization already has this code."
+    assert failed == [
+        ["business", "'=Dup one", "DUP", "", "USD", duplicate],
+        ["business", "Taken", "TAKEN", "", "USD", taken],
+        ["business", "Dup two", "DUP", "", "USD", duplicate],
+    ]
+
+
+def test_a_code_taken_after_the_checks_ran_refuses_the_import_cleanly(
+    tmp_path, tenant, run_import, monkeypatch
+):
+    CustomerFactory(organization=tenant.organization, code="RACE")
+    # As if another writer took the code between the checks and the insert.
+    monkeypatch.setattr(Staging, "find_matches", lambda self, cursor: None)
+    monkeypatch.setattr(Staging, "checks", lambda self, cursor, mode: iter(()))
+    path = write_csv(tmp_path / "c.csv", rows(["business", "Late", "RACE", "", "USD"]))
+
+    run = run_import(path, tenant.organization)
+
+    assert "a code taken meanwhile" in run.failed
+    assert not Customer.objects.filter(display_name="Late").exists()
+    assert not CustomerChange.objects.exists()
