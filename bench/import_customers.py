@@ -6,6 +6,7 @@
 1. Writes a reproducible CSV (`--seed`) of N customers with 16 columns.
 2. Runs `manage.py import_customers` on it in a child process, with full validation, into a
    fresh organization; times it and reads the child's peak RSS from getrusage(RUSAGE_CHILDREN).
+   With --upsert-again, imports it a second time with --mode upsert (every row unchanged).
 3. Times a bare psycopg `COPY … FROM STDIN (FORMAT csv)` of the same file into a plain table of
    text columns: the floor no validating import can beat. Reports our rate as a fraction of it.
 4. Times reading and validating the same file with no database work at all (the import's own
@@ -63,18 +64,19 @@ def generate(path: Path, rows: int, seed: int) -> None:
             ])  # fmt: skip
 
 
-def run_import(path: Path, organization: Organization) -> tuple[float, float, str]:
+def run_import(path: Path, organization: Organization, *options) -> tuple[float, float, str]:
     started = time.perf_counter()
     finished = subprocess.run(
         [sys.executable, "manage.py", "import_customers", str(path), "--organization",
-         str(organization.pk)],
+         str(organization.pk), *options],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     if finished.returncode:
         sys.exit(f"import failed:\n{finished.stdout}\n{finished.stderr}")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak_mb, finished.stdout.strip().splitlines()[-1]
+    summary = next(line for line in finished.stdout.splitlines() if " rows in " in line)
+    return seconds, peak_mb, summary
 
 
 def bare_copy(path: Path) -> float:
@@ -114,6 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument(
+        "--upsert-again", action="store_true", help="Then time an upsert of the same file."
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run it on PostgreSQL: set DATABASE_URL.")
@@ -128,6 +133,9 @@ def main() -> None:
         try:
             seconds, peak_mb, summary = run_import(path, organization)
             print(f"import_customers: {summary}")
+            if args.upsert_again:
+                _, _, again = run_import(path, organization, "--mode", "upsert")
+                print(f"upsert of the same file: {again}")
             copy_seconds = bare_copy(path)
             validate_seconds = validate_only(path)
         finally:

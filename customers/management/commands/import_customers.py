@@ -105,7 +105,7 @@ class _Progress:
         if self.stream.isatty():
             from tqdm import tqdm  # only a terminal needs it
 
-            self.bar = tqdm(unit=" rows", unit_scale=True, file=self.stream._out, leave=False)
+            self.bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr, leave=False)
         return self
 
     def update(self, rows: int) -> None:
