@@ -58,11 +58,11 @@ class ImportResult:
     failed: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
-    written: bool = False
+    applied: bool = False  # the valid rows were applied: committed, or rolled back as a dry run
 
     @property
-    def ok(self) -> bool:
-        return self.failed == 0
+    def written(self) -> bool:
+        return self.applied and not self.dry_run
 
 
 def customer_import(
@@ -108,7 +108,7 @@ def customer_import(
             staging.discard(cursor, sorted(failed))
             _apply(cursor, staging, mode, actor, result)
             staging.drop(cursor)
-            result.written = not dry_run
+            result.applied = True
             if dry_run:
                 transaction.set_rollback(True)
     except FileRefused as error:

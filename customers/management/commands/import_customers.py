@@ -64,7 +64,7 @@ class Command(BaseCommand):
             except ImportRefused as error:
                 raise CommandError(f"Nothing was imported: {error}") from None
         self._summary(result, time.monotonic() - started)
-        if result.failed and not (options["skip_invalid"] and result.written):
+        if result.failed and not (options["skip_invalid"] and result.applied):
             raise CommandError(
                 f"Nothing was imported: {result.failed} row(s) failed. "
                 "Fix them, or pass --skip-invalid to import the valid rows."
@@ -82,7 +82,7 @@ class Command(BaseCommand):
             f"created {result.created}, updated {result.updated}, "
             f"unchanged {result.unchanged}, failed {result.failed}."
         )
-        if result.dry_run and (result.written or not result.failed):
+        if result.dry_run and result.applied:
             self.stdout.write("Dry run: nothing was written.")
         elif result.written and not (result.created or result.updated):
             self.stdout.write("Nothing changed: the customers already match the file.")

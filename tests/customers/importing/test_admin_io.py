@@ -52,6 +52,7 @@ def test_upload_previews_without_writing_then_confirm_imports_as_the_staff_user(
 
     assert preview.status_code == 200
     assert "created 1, updated 0, unchanged 0, failed 0" in preview.content.decode()
+    assert "Confirm import" in preview.content.decode()
     assert not Customer.objects.filter(code="ADM-1").exists()
 
     token = preview.context["preview"].token

@@ -296,3 +296,17 @@ def test_a_code_taken_after_the_checks_ran_refuses_the_import_cleanly(
     assert "a code taken meanwhile" in run.failed
     assert not Customer.objects.filter(display_name="Late").exists()
     assert not CustomerChange.objects.exists()
+
+
+def test_dry_run_with_skip_invalid_reports_both_and_writes_nothing(tmp_path, tenant, run_import):
+    path = write_csv(
+        tmp_path / "c.csv",
+        rows(["business", "Good", "G-1", "", "USD"], ["business", "", "G-2", "", "USD"]),
+    )
+
+    run = run_import(path, tenant.organization, "--dry-run", "--skip-invalid")
+
+    assert run.failed is None, run.output
+    assert "created 1, updated 0, unchanged 0, failed 1" in run.stdout
+    assert "Dry run: nothing was written." in run.stdout
+    assert not Customer.objects.filter(code__startswith="G-").exists()
