@@ -2,17 +2,28 @@
 
 DRF's stock fields coerce: `"true"` becomes True, `123` becomes "123", `"1.5"` becomes 1.5. The
 contract promises JSON types (a boolean is only true/false, money is a number), so these fields
-refuse what is not already of the right type, and give the reason.
+refuse what is not already of the right type, and give the reason. The checks themselves are the
+plain functions of common/values.py, which the bulk import runs too.
 """
 
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
 
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
-MAX_ID = 2**63 - 1
+from common import values
+
+MAX_ID = values.MAX_ID
+MAX_TEXT = 2**31 - 1  # a text field without its own max_length
+
+
+@contextmanager
+def _as_drf_error():
+    try:
+        yield
+    except values.InvalidValue as error:
+        raise serializers.ValidationError(error.message, code=error.code) from None
 
 
 def json_number(value: Decimal | None) -> int | float | None:
@@ -38,6 +49,8 @@ def json_value(value):
 
 
 class _StrictText:
+    check = staticmethod(values.text)
+
     def __init__(self, *, empty_value="", **kwargs):
         # What null and "" mean: "" for a text column, None for a nullable one such as `code`.
         self.empty_value = empty_value
@@ -46,10 +59,23 @@ class _StrictText:
     def run_validation(self, data=serializers.empty):
         if data is None and self.allow_null:
             return self.empty_value
-        if data is not serializers.empty and data is not None and not isinstance(data, str):
-            self.fail("invalid")
-        value = super().run_validation(data)
-        return self.empty_value if value == "" else value
+        is_empty, value = self.validate_empty_values(data)
+        if is_empty:
+            return value
+        with _as_drf_error():
+            value = self.check(data, **self.limits())
+        if value == "":
+            return self.empty_value
+        self.run_validators(value)
+        return value
+
+    def limits(self) -> dict:
+        limits = {"max_length": self.max_length if self.max_length is not None else MAX_TEXT}
+        if self.min_length:
+            limits["min_length"] = self.min_length
+        if not self.allow_blank:
+            limits["allow_blank"] = False
+        return limits
 
 
 class StrictCharField(_StrictText, serializers.CharField):
@@ -57,41 +83,38 @@ class StrictCharField(_StrictText, serializers.CharField):
 
 
 class StrictEmailField(_StrictText, serializers.EmailField):
-    pass
+    check = staticmethod(values.email)
+
+    def limits(self) -> dict:
+        return {"max_length": super().limits()["max_length"]}
 
 
 class StrictBooleanField(serializers.BooleanField):
-    default_error_messages = {"invalid": "Must be true or false."}
-
     def to_internal_value(self, data):
-        if data is True or data is False:
-            return data
-        self.fail("invalid")
+        with _as_drf_error():
+            return values.boolean(data)
 
 
 class StrictIntegerField(serializers.IntegerField):
-    default_error_messages = {"invalid": "Must be a whole number."}
-
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("max_value", values.MAX_ID)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | Decimal):
-            self.fail("invalid")
-        if isinstance(data, Decimal) and data != data.to_integral_value():
-            self.fail("invalid")
-        return int(data)
+        with _as_drf_error():
+            return values.whole_number(data, min_value=self.min_value, max_value=self.max_value)
 
 
 class StrictDecimalField(serializers.DecimalField):
-    default_error_messages = {"invalid": "Must be a number."}
-
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float | Decimal):
-            self.fail("invalid")
-        return super().to_internal_value(Decimal(str(data)) if isinstance(data, float) else data)
+        with _as_drf_error():
+            return values.decimal(
+                data,
+                max_digits=self.max_digits,
+                decimal_places=self.decimal_places,
+                min_value=self.min_value,
+            )
 
     def to_representation(self, value):
         return json_number(value)
@@ -100,25 +123,9 @@ class StrictDecimalField(serializers.DecimalField):
 class DateOrDateTimeField(serializers.DateTimeField):
     """ISO 8601 date-time; a bare date means midnight UTC. Naive times are taken as UTC."""
 
-    default_error_messages = {
-        "invalid": "Must be an ISO 8601 date (2024-01-01) or date-time (2024-01-01T00:00:00Z)."
-    }
-
     def to_internal_value(self, value):
-        if not isinstance(value, str):
-            self.fail("invalid")
-        try:
-            parsed = parse_datetime(value)
-            if parsed is None:
-                day = parse_date(value)
-                parsed = dt.datetime.combine(day, dt.time()) if day else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.fail("invalid")
-        if timezone.is_naive(parsed):
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
+        with _as_drf_error():
+            return values.date_or_datetime(value)
 
     def to_representation(self, value):
         return json_value(value)

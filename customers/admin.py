@@ -20,6 +20,7 @@ from organizations.models import Membership
 
 from . import services
 from .admin_forms import CustomerAdminForm, form_attributes
+from .admin_io import CustomerImportExportMixin
 from .models import Customer, CustomerChange
 
 RECORD = ["balance", "version", "created_at", "updated_at"]
@@ -107,7 +108,7 @@ def _copy_state(target: Customer, source: Customer) -> None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(OrganizationScopedAdmin):
+class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
     form = CustomerAdminForm
     list_display = [
         "display_name",

@@ -71,11 +71,16 @@ def _change_row(
         door=actor.door,
         actor_user=actor.user,
         actor_api_key=actor.api_key,
-        changes={
-            NAME_BY_ATTRIBUTE.get(attribute, attribute): [json_value(old), json_value(new)]
-            for attribute, (old, new) in changes.items()
-        },
+        changes=history_changes(changes),
     )
+
+
+def history_changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, list]:
+    """The history's form of `changes`: API field names to `[old, new]` in the API's JSON form."""
+    return {
+        NAME_BY_ATTRIBUTE.get(attribute, attribute): [json_value(old), json_value(new)]
+        for attribute, (old, new) in changes.items()
+    }
 
 
 def _check_branch(organization: Organization, branch_id: int | None) -> None:
@@ -83,12 +88,16 @@ def _check_branch(organization: Organization, branch_id: int | None) -> None:
         branch_id is not None
         and not Branch.objects.filter(organization=organization, pk=branch_id).exists()
     ):
-        raise ApplicationError(
-            400,
-            "BRANCH_ID_NOT_FOUND",
-            "No branch with this id in this organization.",
-            field="openingBalanceBranchId",
-        )
+        raise branch_not_found()
+
+
+def branch_not_found() -> ApplicationError:
+    return ApplicationError(
+        400,
+        "BRANCH_ID_NOT_FOUND",
+        "No branch with this id in this organization.",
+        field="openingBalanceBranchId",
+    )
 
 
 def _check_opening_balance(amount: Decimal, at) -> None:

@@ -1,7 +1,6 @@
 """Customer input and output serializers, built from the field table in customers/fields.py."""
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -27,10 +26,7 @@ from customers.fields import (
     writable,
 )
 from customers.models import AMOUNT, RATE, Customer
-
-TEXT_MAX = 255
-NOTE_MAX = 65535
-MIN_RATE = Decimal("0.000000001")
+from customers.validation import MIN_RATE, NOTE_MAX, TEXT_MAX
 
 
 def _source(spec: CustomerField) -> dict:

@@ -1,0 +1,1 @@
+"""Bulk files of customers: readers, the checks per row, the import service and the export."""
