@@ -159,3 +159,12 @@ CustomerSerializer = extend_schema_serializer(component_name="Customer")(
         {"__doc__": "A customer.", **{spec.name: _output_field(spec) for spec in FIELDS}},
     )
 )
+
+# Built once: a serializer's fields are deep-copied from the class on every instantiation, which
+# cost a fifth of a GET. Its to_representation keeps no per-call state, so one instance serves all.
+_CUSTOMER_OUTPUT = CustomerSerializer()
+
+
+def customer_data(customer: Customer) -> dict:
+    """The customer as the API shows it: CustomerSerializer(customer).data, fields built once."""
+    return _CUSTOMER_OUTPUT.to_representation(customer)

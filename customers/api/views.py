@@ -16,7 +16,7 @@ from common.views import OrganizationScopedViewSet
 from customers import services
 from customers.models import Customer
 
-from .serializers import CustomerSerializer, CustomerUpdateSerializer
+from .serializers import CustomerSerializer, CustomerUpdateSerializer, customer_data
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -96,5 +96,5 @@ class CustomerViewSet(
 
     def customer_response(self, customer: Customer, status_code=status.HTTP_200_OK) -> Response:
         return Response(
-            CustomerSerializer(customer).data, status=status_code, headers={"ETag": customer.etag}
+            customer_data(customer), status=status_code, headers={"ETag": customer.etag}
         )
