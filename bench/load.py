@@ -67,7 +67,8 @@ def start(app: str, port: int, args) -> subprocess.Popen:
         "--chdir",
         str(ROOT),
     ]
-    return subprocess.Popen(command, env=server_env(), stdout=subprocess.DEVNULL)
+    log = (OUT / f"gunicorn-{port}.log").open("w")
+    return subprocess.Popen(command, env=server_env(), stdout=log, stderr=log)
 
 
 def first_tenant() -> tuple[str, str]:
