@@ -14,6 +14,7 @@ from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import json_value
 from common.http import IfMatch
+from common.queries import unique_or_none
 from organizations.models import Branch, Organization
 
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
@@ -120,10 +121,8 @@ def _locked_customer(
 
     Locking before comparing makes the check and the write that follows one atomic step.
     """
-    customer = (
-        Customer.objects.select_for_update()
-        .filter(organization=organization, pk=customer_id)
-        .first()
+    customer = unique_or_none(
+        Customer.objects.select_for_update().filter(organization=organization, pk=customer_id)
     )
     if customer is None:
         raise customer_not_found()

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from common.actors import Actor
 from common.fields import MAX_ID
 from common.http import IfMatch
+from common.queries import unique_or_none
 from common.schema import ERROR_RESPONSES, ORGANIZATION_HEADER
 from common.views import OrganizationScopedViewSet
 from customers import services
@@ -89,7 +90,7 @@ class CustomerViewSet(
         return int(raw)
 
     def get_customer(self) -> Customer:
-        customer = self.get_queryset().filter(pk=self.customer_id()).first()
+        customer = unique_or_none(self.get_queryset().filter(pk=self.customer_id()))
         if customer is None:
             raise services.customer_not_found()
         return customer
