@@ -2,9 +2,9 @@
 
     DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --requests 300 [--method GET]
 
-Calls config.wsgi's application directly (no server, no network between client and Django) for
-random customers of bench/generate.py's data with the reference page's body, and prints
-pyinstrument's summary of where the time went.
+Calls config.wsgi's application (or, with --app floor, bench/floor.py's) directly, with no server
+and no network, for random customers of bench/generate.py's data with the reference page's body,
+and prints pyinstrument's summary of where the time went (--time-only: wall and CPU time only).
 """
 
 import argparse
@@ -30,7 +30,11 @@ os.environ.update(
     DJANGO_LOG_LEVEL="WARNING",
 )
 
-from config.wsgi import application  # noqa: E402
+from bench import floor  # noqa: E402
+from config.wsgi import application as counterpart  # noqa: E402
+
+APPS = {"counterpart": counterpart, "floor": floor.application}
+application = counterpart
 
 
 def environ(method: str, tenant: list[str], body: bytes) -> dict:
@@ -63,7 +67,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--method", default="PUT", choices=["PUT", "GET"])
     parser.add_argument("--time-only", action="store_true", help="time without the profiler")
+    parser.add_argument("--app", choices=list(APPS), default="counterpart")
     args = parser.parse_args()
+    global application
+    application = APPS[args.app]
     out = BENCH / "out"
     tenants = [line.split("\t") for line in (out / "tenants.tsv").read_text().splitlines()]
     body = (out / "put_body.json").read_bytes()
@@ -79,7 +86,7 @@ def main() -> None:
     if not args.time_only:
         print(profiler.output_text(unicode=True, show_all=os.environ.get("PROFILE_ALL") == "1"))
     print(
-        f"{args.method}: {elapsed / args.requests * 1000:.2f} ms per request, of which "
+        f"{args.app} {args.method}: {elapsed / args.requests * 1000:.2f} ms per request, of which "
         f"{cpu / args.requests * 1000:.2f} ms CPU in this process (one process, no network)"
     )
 
