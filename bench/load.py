@@ -1,14 +1,15 @@
 """HTTP load on loopback: Counterpart against the floor, same gunicorn settings, same run.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --workers 5 --duration 20
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --workers 5 --duration 10 --rounds 3
 
 Needs `wrk` (Debian: apt-get install -y wrk) and the data of bench/generate.py. Serves Counterpart
 as README's Production section says (gunicorn, config.settings.production, DEBUG off, the psycopg
 pool those settings enable) and bench/floor.py with the same gunicorn options, then runs each
-scenario (get, put, list, search) with wrk and bench/wrk/scenario.lua against one and then the
-other: a short warm-up, then a timed run. Prints a Markdown table (requests/s, p50, p99, non-2xx,
-Counterpart's share of the floor's rate, the load average before the run) and keeps the raw numbers
-in bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405 is skipped, with a note.
+scenario (get, put, list, search) with wrk and bench/wrk/scenario.lua: a short warm-up of each,
+then timed runs alternating between the two servers. Prints a Markdown table (requests/s, median
+p50, worst p99, non-2xx, Counterpart's share of the floor's rate, the load average before the first
+round) and keeps every round's numbers in bench/out/load-<time>.json. A scenario whose endpoint
+answers 404 or 405 is skipped, with a note.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -128,6 +130,25 @@ def wrk(port: int, scenario: str, seconds: int, args) -> dict:
     return {**json.loads(output.strip().splitlines()[-1]), "command": " ".join(command)}
 
 
+def combined(runs: list[dict]) -> dict:
+    """Rounds as one run: total requests over total time, the worst p99, the median p50."""
+    statuses = {}
+    for run_ in runs:
+        for status, count in run_["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    return {
+        "rps": sum(r["requests"] for r in runs) / sum(r["seconds"] for r in runs),
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": max(r["p99_ms"] for r in runs),
+        "non2xx": sum(r["non2xx"] for r in runs),
+        "wrk_non2xx_3xx": sum(r["wrk_non2xx_3xx"] for r in runs),
+        "socket_errors": sum(r["socket_errors"] for r in runs),
+        "statuses": statuses,
+        "load": runs[0]["load"],
+        "rounds": runs,
+    }
+
+
 def run(args) -> list[dict]:
     servers = {name: start(app, port, args) for name, (app, port) in TARGETS.items()}
     results = []
@@ -143,11 +164,16 @@ def run(args) -> list[dict]:
                     file=sys.stderr,
                 )
                 continue
-            for name, (_, port) in TARGETS.items():
+            for _, port in TARGETS.values():
                 wrk(port, scenario, args.warmup, args)
-                load = os.getloadavg()
-                result = wrk(port, scenario, args.duration, args)
-                results.append({"target": name, "scenario": scenario, "load": load, **result})
+            # Alternate short runs, so both servers see the same neighbours on a shared machine.
+            rounds = {name: [] for name in TARGETS}
+            for _ in range(args.rounds):
+                for name, (_, port) in TARGETS.items():
+                    load = os.getloadavg()
+                    rounds[name].append({"load": load, **wrk(port, scenario, args.duration, args)})
+            for name, runs in rounds.items():
+                results.append({"target": name, "scenario": scenario, **combined(runs)})
     finally:
         for server in servers.values():
             server.terminate()
@@ -161,7 +187,7 @@ def table(results: list[dict], args) -> str:
     lines = [
         f"gunicorn --workers {args.workers} --worker-class {args.worker_class} "
         f"--threads {args.threads_per_worker}; wrk -t{args.wrk_threads} -c{args.connections} "
-        f"-d{args.duration}s",
+        f"-d{args.duration}s, {args.rounds} rounds alternated",
         "",
         "| scenario | server | req/s | p50 ms | p99 ms | non-2xx | of floor | load avg 1, 5 min |",
         "|---|---|---:|---:|---:|---:|---:|---|",
@@ -183,7 +209,8 @@ def main() -> None:
     parser.add_argument("--threads-per-worker", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--duration", type=int, default=20, help="seconds per timed run")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per timed run")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs per server, alternated")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per run")
     parser.add_argument(
         "--scenarios", type=lambda text: text.split(","), default=list(PROBES), help="get,put,…"
