@@ -88,6 +88,13 @@ def customer_row(rng: random.Random, organization_id: int, number: int) -> dict:
     }
 
 
+def customer_rows(seed: int, organization: Organization, count: int):
+    """The organization's `count` customers: the same rows for the same seed and name."""
+    rng = random.Random(f"{seed}:{organization.name}")
+    for number in range(1, count + 1):
+        yield customer_row(rng, organization.pk, number)
+
+
 def delete_bench_organizations() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -111,9 +118,8 @@ def copy_customers(organizations: list[Organization], per_organization: int, see
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY customers_customer ({columns}) FROM STDIN") as copy:
             for organization in organizations:
-                rng = random.Random(f"{seed}:{organization.name}")
-                for number in range(1, per_organization + 1):
-                    row = {**defaults, **customer_row(rng, organization.pk, number)}
+                for generated in customer_rows(seed, organization, per_organization):
+                    row = {**defaults, **generated}
                     copy.write_row([row[field.attname] for field in fields])
         cursor.execute("ANALYZE customers_customer")
 
