@@ -15,6 +15,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from common.queries import unique_or_none
 from organizations.models import Membership, Organization, User
 
 from . import crypto
@@ -84,10 +85,8 @@ class BearerAuthentication(BaseAuthentication):
         if not crypto.is_well_formed(key):
             raise invalid
         key_digest = crypto.digest(key)
-        api_key = (
-            ApiKey.objects.select_related("organization", "created_by")
-            .filter(digest=key_digest)
-            .first()
+        api_key = unique_or_none(
+            ApiKey.objects.select_related("organization", "created_by").filter(digest=key_digest)
         )
         now = timezone.now()
         if (

@@ -15,6 +15,7 @@ from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import json_value
 from common.http import IfMatch
+from common.queries import unique_or_none
 from organizations.models import Branch, Organization
 
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
@@ -142,10 +143,8 @@ def _locked_customer(
 
     Locking before comparing makes the check and the write that follows one atomic step.
     """
-    customer = (
-        Customer.objects.select_for_update()
-        .filter(organization=organization, pk=customer_id)
-        .first()
+    customer = unique_or_none(
+        Customer.objects.select_for_update().filter(organization=organization, pk=customer_id)
     )
     if customer is None:
         raise customer_not_found()
@@ -174,7 +173,9 @@ def _apply(
     customer.version += 1
     customer.updated_at = timezone.now()
     try:
-        with transaction.atomic():
+        # No savepoint of its own: every caller is atomic, so on a clash the error unwinds that
+        # transaction (or its savepoint, when nested) anyway. That spares two round trips per write.
+        with transaction.atomic(savepoint=False):
             customer.save(update_fields=[*changed, "version", "updated_at"])
     except IntegrityError:
         if "code" in changed:

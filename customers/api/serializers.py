@@ -1,7 +1,9 @@
 """Customer input and output serializers, built from the field table in customers/fields.py."""
 
+import functools
 from collections.abc import Mapping
 
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -99,6 +101,10 @@ class CustomerInputSerializer(StrictInputSerializer):
 
     mode = "update"
 
+    @cached_property
+    def fields(self):
+        return _bound_input_fields(type(self), self.partial)
+
     def known_keys(self, data: Mapping) -> dict:
         accepted = self.fields
         canonical, seen, errors = {}, {}, {}
@@ -124,6 +130,16 @@ class CustomerInputSerializer(StrictInputSerializer):
         if errors:
             raise ValidationError(errors)
         return canonical
+
+
+@functools.cache
+def _bound_input_fields(serializer_class: type, partial: bool):
+    # DRF deep-copies every declared field for each serializer it builds: a tenth of a PUT's time.
+    # The fields keep no per-request state, so each input serializer class builds them once, bound
+    # to a template that holds no data; what they ask of their serializer (`root.partial`, an
+    # empty context) is the same for every request with the same `partial`.
+    template = serializer_class(partial=partial)
+    return serializers.Serializer.fields.func(template)
 
 
 def _input_serializer(
@@ -232,3 +248,13 @@ class BulkDeleteResultSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="CustomerDeleted")
 class DeletedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+
+
+# Built once: a serializer's fields are deep-copied from the class on every instantiation, which
+# cost a fifth of a GET. Its to_representation keeps no per-call state, so one instance serves all.
+_CUSTOMER_OUTPUT = CustomerSerializer()
+
+
+def customer_data(customer: Customer) -> dict:
+    """The customer as the API shows it: CustomerSerializer(customer).data, fields built once."""
+    return _CUSTOMER_OUTPUT.to_representation(customer)

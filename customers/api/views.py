@@ -10,6 +10,7 @@ from common.errors import ApplicationError
 from common.fields import MAX_ID
 from common.http import IfMatch
 from common.pagination import PageParamsSerializer, paginate
+from common.queries import unique_or_none
 from common.query_params import read_query_params
 from common.views import OrganizationScopedViewSet
 from customers import idempotency, selectors, services
@@ -27,6 +28,7 @@ from .serializers import (
     CustomerSerializer,
     CustomerUpdateSerializer,
     OpeningBalanceSerializer,
+    customer_data,
 )
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -55,7 +57,7 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
         page = paginate(customers, page=params["page"], page_size=params["pageSize"])
         return Response(
             {
-                "customers": CustomerSerializer(page.rows, many=True).data,
+                "customers": [customer_data(customer) for customer in page.rows],
                 "pagination": page.meta,
                 "filterMeta": {
                     "columnSortBy": params["columnSortBy"],
@@ -81,7 +83,7 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
             digest=idempotency.request_digest(request.data),
             data=serializer.validated_data,
             actor=actor,
-            render=lambda customer: CustomerSerializer(customer).data,
+            render=customer_data,
         )
         headers = {"ETag": stored.etag}
         if stored.replayed:
@@ -185,7 +187,7 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
         return int(raw)
 
     def get_customer(self) -> Customer:
-        customer = self.get_queryset().filter(pk=self.customer_id()).first()
+        customer = unique_or_none(self.get_queryset().filter(pk=self.customer_id()))
         if customer is None:
             raise services.customer_not_found()
         return customer
@@ -214,5 +216,5 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
 
     def customer_response(self, customer: Customer, status_code=status.HTTP_200_OK) -> Response:
         return Response(
-            CustomerSerializer(customer).data, status=status_code, headers={"ETag": customer.etag}
+            customer_data(customer), status=status_code, headers={"ETag": customer.etag}
         )

@@ -1,0 +1,34 @@
+"""JSON out with orjson: the same bytes as DRF's compact UTF-8 JSONRenderer, several times faster.
+
+Types orjson does not know (lazy translations, …) and date-times go through DRF's own encoder, so
+they read as before; Decimal becomes the contract's exact number (common.fields.json_number: 1500,
+not 1500.0). U+2028 and U+2029 stay escaped, as DRF escapes them for JavaScript's sake.
+"""
+
+from decimal import Decimal
+
+import orjson
+from rest_framework.renderers import BaseRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+from .fields import json_number
+
+_drf_encoder = JSONEncoder()
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        return json_number(value)
+    return _drf_encoder.default(value)
+
+
+class ORJSONRenderer(BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None  # JSON is UTF-8 by definition (RFC 8259); DRF's renderer says the same
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        rendered = orjson.dumps(data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        return rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

@@ -1,0 +1,30 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy
+from rest_framework.renderers import JSONRenderer
+
+from common.renderers import ORJSONRenderer
+
+
+def render(data) -> bytes:
+    return ORJSONRenderer().render(data)
+
+
+def test_whole_decimals_render_without_a_fraction_and_others_exactly():
+    assert render({"a": Decimal("1500.000"), "b": Decimal("0.125")}) == b'{"a":1500,"b":0.125}'
+
+
+def test_renders_what_drf_rendered_for_everything_but_decimals():
+    data = {
+        "text": "é and \u2028 and \u2029",
+        "when": dt.datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC),
+        "day": dt.date(2024, 1, 2),
+        "lazy": gettext_lazy("Not found."),
+        "list": [1, 1.5, None, True, {"nested": "x"}],
+    }
+    assert render(data) == JSONRenderer().render(data)
+
+
+def test_no_data_renders_an_empty_body():
+    assert render(None) == b""
