@@ -10,9 +10,12 @@ import datetime as dt
 from contextlib import contextmanager
 from decimal import Decimal
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common import values
+from common.currencies import iso4217_codes, validate_currency_code
 
 MAX_ID = values.MAX_ID
 MAX_TEXT = 2**31 - 1  # a text field without its own max_length
@@ -82,6 +85,16 @@ class StrictCharField(_StrictText, serializers.CharField):
     default_error_messages = {"invalid": "Must be a string."}
 
 
+@extend_schema_field(
+    {"type": "string", "enum": sorted(iso4217_codes()), "description": "ISO 4217 currency code"}
+)
+class CurrencyCodeField(StrictCharField):
+    """A real ISO 4217 code; the schema lists them, so a client can know before it sends."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_length=3, max_length=3, validators=[validate_currency_code], **kwargs)
+
+
 class StrictEmailField(_StrictText, serializers.EmailField):
     check = staticmethod(values.email)
 
@@ -129,3 +142,32 @@ class DateOrDateTimeField(serializers.DateTimeField):
 
     def to_representation(self, value):
         return json_value(value)
+
+
+class StrictDecimalFieldSchema(OpenApiSerializerFieldExtension):
+    """Money and rates are JSON numbers with at most `decimal_places` decimals: `multipleOf` says
+    so, where DRF's own mapping only gives the bounds."""
+
+    target_class = StrictDecimalField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.decimal_places is not None:
+            schema["multipleOf"] = float(Decimal(1).scaleb(-self.target.decimal_places))
+        return schema
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """Text never holds NUL, and required text is not only white space: say so with a pattern."""
+
+    target_class = StrictCharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["pattern"] = (
+                r"^[^\u0000]*$" if self.target.allow_blank else r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+            )
+        return schema

@@ -28,14 +28,18 @@ class _Choice(serializers.ChoiceField):
         return self.canonical[value]
 
 
-def _empty(feature: str):
-    def validate(value: str) -> None:
-        if value not in ("", "[]"):
-            raise serializers.ValidationError(
-                f"Counterpart has no {feature}: leave this parameter out or empty."
-            )
-
-    return validate
+def _only_empty(feature: str, help_text: str) -> serializers.ChoiceField:
+    """A parameter Bigcapital's client sends empty, for a feature Counterpart does not have: the
+    schema's enum says which values mean "none", and any other value is refused, not ignored."""
+    return serializers.ChoiceField(
+        choices=["", "[]"],
+        required=False,
+        allow_blank=True,
+        help_text=help_text,
+        error_messages={
+            "invalid_choice": f"Counterpart has no {feature}: leave this parameter out or empty."
+        },
+    )
 
 
 def _no_nul(value: str) -> None:
@@ -78,17 +82,11 @@ class CustomerListParamsSerializer(PageParamsSerializer):
     )
     # Bigcapital's web client sends these two, empty; Counterpart has no saved views or filter
     # roles, so a value is refused rather than ignored.
-    viewSlug = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        validators=[_empty("saved views")],
-        help_text="Accepted only empty (Bigcapital sends it): there are no saved views.",
+    viewSlug = _only_empty(
+        "saved views", "Accepted only empty (Bigcapital sends it): there are no saved views."
     )
-    stringifiedFilterRoles = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        validators=[_empty("filter roles")],
-        help_text="Accepted only as `[]` or empty (Bigcapital sends it): no filter roles.",
+    stringifiedFilterRoles = _only_empty(
+        "filter roles", "Accepted only as `[]` or empty (Bigcapital sends it): no filter roles."
     )
 
 

@@ -34,6 +34,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
+    pattern=r"^[!-~]([ -~]{0,253}[!-~])?$",
     description=(
         "Up to 255 printable ASCII characters, unique per creation. Within 24 hours a retry with "
         "the same key and body gets the first response again (with `Idempotent-Replayed: true`) "

@@ -8,8 +8,8 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from common.currencies import validate_currency_code
 from common.fields import (
+    CurrencyCodeField,
     DateOrDateTimeField,
     StrictBooleanField,
     StrictCharField,
@@ -60,9 +60,7 @@ def _input_field(spec: CustomerField, name: str, *, required: bool) -> serialize
         case Kind.BOOLEAN:
             return StrictBooleanField(**options)
         case Kind.CURRENCY:
-            return StrictCharField(
-                min_length=3, max_length=3, validators=[validate_currency_code], **options
-            )
+            return CurrencyCodeField(**options)
         case Kind.AMOUNT:
             return StrictDecimalField(**AMOUNT, **options)
         case Kind.RATE:
@@ -207,6 +205,7 @@ def _ids_field() -> serializers.ListField:
     return serializers.ListField(
         child=StrictIntegerField(),
         allow_empty=False,
+        min_length=1,
         max_length=BULK_MAX_IDS,
         help_text=f"Customer ids, at most {BULK_MAX_IDS}.",
     )
@@ -214,6 +213,8 @@ def _ids_field() -> serializers.ListField:
 
 @extend_schema_serializer(component_name="CustomerBulkIds")
 class BulkIdsSerializer(StrictInputSerializer):
+    """The customers to check for deletion."""
+
     ids = _ids_field()
 
     def validate_ids(self, ids):
@@ -222,6 +223,8 @@ class BulkIdsSerializer(StrictInputSerializer):
 
 @extend_schema_serializer(component_name="CustomerBulkDelete")
 class BulkDeleteSerializer(BulkIdsSerializer):
+    """The customers to delete: all or none, unless skipUndeletable."""
+
     skipUndeletable = StrictBooleanField(
         required=False,
         default=False,
