@@ -1,8 +1,7 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from .models import ApiKey
-from .services import api_key_create
+from .services import api_key_create, api_keys_revoke
 
 
 @admin.register(ApiKey)
@@ -60,5 +59,5 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = api_keys_revoke(api_keys=queryset)
         self.message_user(request, f"Revoked {count} key(s).")

@@ -117,3 +117,12 @@ def max_queries():
             )
 
     return Budget
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters are keyed by ids, which a new test database can hand out again."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
