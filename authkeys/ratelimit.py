@@ -12,7 +12,7 @@ request costs one counter and no list of timestamps (DRF's SimpleRateThrottle ke
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 
@@ -64,7 +64,7 @@ def peek(names: list[str], rate_by_name: dict[str, Rate], now: float | None = No
     """Where several counters stand, without counting: one `get_many`."""
     now = time.time() if now is None else now
     windows = [_window(name, rate_by_name[name], now) for name in names]
-    counts = cache.get_many([key for key, _ in windows])
+    counts = caches["default"].get_many([key for key, _ in windows])
     return [
         Usage(limit=rate_by_name[name].limit, count=int(counts.get(key, 0)), reset=reset)
         for name, (key, reset) in zip(names, windows, strict=True)
@@ -72,8 +72,9 @@ def peek(names: list[str], rate_by_name: dict[str, Rate], now: float | None = No
 
 
 def _increment(key: str, timeout: int) -> int:
+    cache = caches["default"]
     if isinstance(cache, RedisCache):
-        return _increment_redis(key, timeout)
+        return _increment_redis(cache, key, timeout)
     try:
         return cache.incr(key)
     except ValueError:  # the first request of the window
@@ -82,7 +83,7 @@ def _increment(key: str, timeout: int) -> int:
         return cache.incr(key)  # another process opened the window first
 
 
-def _increment_redis(key: str, timeout: int) -> int:
+def _increment_redis(cache: RedisCache, key: str, timeout: int) -> int:
     # Django's RedisCache.incr asks EXISTS first (two round trips); the pipeline needs one. Django
     # stores integers as plain Redis integers, so INCR sees the same value cache.get would.
     full_key = cache.make_and_validate_key(key)
