@@ -26,6 +26,7 @@ MANAGER_ERRORS = {
     403: error_response(
         "Not an owner or admin of the organization, or the credential is an API key."
     ),
+    429: ERROR_RESPONSES[429],
 }
 
 
@@ -36,6 +37,7 @@ class ApiKeyViewSet(OrganizationScopedViewSet):
     permission_classes = [ManagesOrganization]
 
     @extend_schema(
+        operation_id="api_keys_list",
         summary="List the organization's API keys",
         description=(
             "Every key of the organization, newest first, revoked and expired ones included. "
@@ -45,11 +47,12 @@ class ApiKeyViewSet(OrganizationScopedViewSet):
         parameters=[ORGANIZATION_HEADER],
         responses={200: ApiKeyListSerializer, **MANAGER_ERRORS},
     )
-    def list(self, request):
+    def list_keys(self, request):
         api_keys = self.get_queryset().select_related("created_by")
         return Response({"apiKeys": ApiKeySerializer(api_keys, many=True).data})
 
     @extend_schema(
+        operation_id="api_keys_generate",
         summary="Generate an API key",
         description="The response holds the full key. It is shown this once and never again.",
         parameters=[ORGANIZATION_HEADER],
@@ -74,6 +77,7 @@ class ApiKeyViewSet(OrganizationScopedViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="api_keys_revoke",
         summary="Revoke an API key",
         description=(
             "The key stops working on the next request. Revoking a revoked key changes nothing "

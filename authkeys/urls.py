@@ -7,7 +7,7 @@ urlpatterns = [
     re_path(r"^auth/token/?$", SignInView.as_view(), name="token_obtain"),
     re_path(r"^auth/token/refresh/?$", RefreshView.as_view(), name="token_refresh"),
     re_path(r"^auth/logout/?$", LogoutView.as_view(), name="logout"),
-    re_path(r"^api-keys/?$", ApiKeyViewSet.as_view({"get": "list"}), name="api_key_list"),
+    re_path(r"^api-keys/?$", ApiKeyViewSet.as_view({"get": "list_keys"}), name="api_key_list"),
     re_path(
         r"^api-keys/generate/?$",
         ApiKeyViewSet.as_view({"post": "generate"}),

@@ -1,7 +1,7 @@
 """Sign-in, refresh and logout: Simple JWT's views with the contract's errors and limits."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,6 +15,14 @@ from common.schema import error_response
 
 from .throttling import SignInFailureThrottle
 
+TOKEN_PAIR = inline_serializer(
+    "TokenPair",
+    {
+        "access": serializers.CharField(help_text="Send as `Authorization: Bearer …`."),
+        "refresh": serializers.CharField(help_text="Exchange at /api/auth/token/refresh."),
+    },
+)
+BAD_BODY = error_response("A field is missing or not a string.")
 TOO_MANY_FAILURES = error_response(
     "Too many failed sign-ins for this email or from this address; Retry-After says how long."
 )
@@ -28,6 +36,8 @@ class SignInView(TokenObtainPairView):
     @extend_schema(
         summary="Sign in with email and password",
         responses={
+            200: TOKEN_PAIR,
+            400: BAD_BODY,
             401: error_response("Wrong email or password, or the user is inactive."),
             429: TOO_MANY_FAILURES,
         },
@@ -50,7 +60,11 @@ class RefreshView(TokenRefreshView):
             "The refresh token sent is blacklisted: keep the new one from the response. A "
             "blacklisted, expired or malformed refresh token, or one of an inactive user, is 401."
         ),
-        responses={401: error_response("The refresh token is invalid, expired or blacklisted.")},
+        responses={
+            200: TOKEN_PAIR,
+            400: BAD_BODY,
+            401: error_response("The refresh token is invalid, expired or blacklisted."),
+        },
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -68,6 +82,7 @@ class LogoutView(TokenBlacklistView):
         ),
         responses={
             204: OpenApiResponse(description="Signed out."),
+            400: BAD_BODY,
             401: error_response("The refresh token is invalid, expired or already blacklisted."),
         },
     )
