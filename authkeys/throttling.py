@@ -1,5 +1,7 @@
 """Rate limits: requests per credential, and failed sign-ins per email and per client address."""
 
+import hashlib
+
 from rest_framework.throttling import BaseThrottle
 
 from organizations.models import UserManager
@@ -46,9 +48,10 @@ class SignInFailureThrottle(BaseThrottle):
     def _counters(self, request) -> dict[str, ratelimit.Rate]:
         data = request.data if isinstance(request.data, dict) else {}
         email = data.get("email")
-        counters = {f"sign-in-address:{self.get_ident(request)}": "sign_in_address"}
+        counters = {f"sign-in-address:{_fingerprint(self.get_ident(request))}": "sign_in_address"}
         if isinstance(email, str) and email.strip():
-            counters[f"sign-in-email:{UserManager.normalize_email(email)}"] = "sign_in_email"
+            email = UserManager.normalize_email(email)
+            counters[f"sign-in-email:{_fingerprint(email)}"] = "sign_in_email"
         return {name: ratelimit.Rate.for_scope(scope) for name, scope in counters.items()}
 
     def allow_request(self, request, view) -> bool:
@@ -68,3 +71,8 @@ class SignInFailureThrottle(BaseThrottle):
 
     def wait(self) -> int | None:
         return self.wait_seconds
+
+
+def _fingerprint(text: str | None) -> str:
+    """A fixed-length cache-key part for what a client sent: any length, any characters."""
+    return hashlib.sha256((text or "").encode()).hexdigest()

@@ -132,6 +132,9 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "counterpart_cache",
+            # Django culls a third of the table past MAX_ENTRIES (default 300), which would
+            # forget live counters; one row per active credential a minute stays far below this.
+            "OPTIONS": {"MAX_ENTRIES": env.int("DJANGO_DB_CACHE_MAX_ENTRIES", default=100_000)},
         }
     )
 }

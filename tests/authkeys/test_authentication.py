@@ -235,11 +235,21 @@ def test_jwt_without_user_claim_is_401(client, tenant):
     assert_error(response, 401, "AUTHENTICATION_FAILED")
 
 
-def test_member_jwt_reads_customers(client, tenant):
+def test_member_jwt_reads_and_writes_customers(client, tenant):
     member = UserFactory()
     MembershipFactory(user=member, organization=tenant.organization, role=Membership.Role.MEMBER)
     response = get(client, tenant, f"Bearer {access_token(member)}", str(tenant.organization.pk))
     assert response.status_code == 200
+    edited = client.put(
+        customer_url(tenant),
+        {"customerType": "business", "displayName": "Renamed by a member"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {access_token(member)}",
+        HTTP_ORGANIZATION_ID=str(tenant.organization.pk),
+    )
+    assert edited.status_code == 200
+    tenant.customer.refresh_from_db()
+    assert tenant.customer.display_name == "Renamed by a member"
 
 
 def test_api_key_path_runs_no_password_hasher(client, tenant):

@@ -3,7 +3,6 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.management import call_command
 from django.test import override_settings
 
 from authkeys import ratelimit
@@ -93,20 +92,19 @@ def test_unauthenticated_responses_carry_no_rate_limit_headers(client, tenant):
     assert "RateLimit-Limit" not in response
 
 
-def test_counting_in_the_database_cache_shares_counts_through_the_database(tenant):
-    database_cache = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "counterpart_cache",
-        }
-    }
-    with override_settings(CACHES=database_cache):
-        call_command("createcachetable", verbosity=0)
-        rate = ratelimit.Rate(limit=2, period=60)
-        counts = [ratelimit.charge("key:db", rate, now=120.0).count for _ in range(3)]
-        assert counts == [1, 2, 3]
-        assert ratelimit.charge("key:db", rate, now=180.0).count == 1  # the next window
-        assert caches["default"].__class__.__name__ == "DatabaseCache"
+def test_counting_in_the_database_cache_shares_counts_through_the_database(database_cache):
+    rate = ratelimit.Rate(limit=2, period=60)
+    counts = [ratelimit.charge("key:db", rate, now=120.0).count for _ in range(3)]
+    assert counts == [1, 2, 3]
+    assert ratelimit.charge("key:db", rate, now=180.0).count == 1  # the next window
+    assert caches["default"].__class__.__name__ == "DatabaseCache"
+
+
+def test_requests_over_the_limit_in_the_database_cache_get_429(database_cache, key_client, tenant):
+    url = f"/api/customers/{tenant.customer.pk}"
+    with limits(api_key="2/minute"):
+        statuses = [key_client.get(url).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
 
 
 def _redis_available() -> bool:

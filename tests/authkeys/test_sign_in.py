@@ -225,3 +225,11 @@ def other_email(tenant):
     user = UserFactory()
     MembershipFactory(user=user, organization=tenant.organization)
     return user.email
+
+
+@pytest.mark.parametrize(
+    "email", ["x" * 10_000 + "@example.com", "with spaces and\ttabs@example.com", "é@ü.example"]
+)
+def test_failed_sign_in_with_any_email_is_401_not_a_500(client, database_cache, email):
+    response = sign_in(client, email, "wrong")
+    assert_error(response, 401, "AUTHENTICATION_FAILED")
