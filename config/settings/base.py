@@ -132,9 +132,11 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "counterpart_cache",
-            # Django culls a third of the table past MAX_ENTRIES (default 300), which would
-            # forget live counters; one row per active credential a minute stays far below this.
-            "OPTIONS": {"MAX_ENTRIES": env.int("DJANGO_DB_CACHE_MAX_ENTRIES", default=100_000)},
+            # Past MAX_ENTRIES rows Django deletes the expired ones, then a third of the live
+            # ones: it must exceed the live counters (one per credential active this minute, one
+            # per failed sign-in email/address this hour). Every write counts the rows, so not
+            # much higher than that.
+            "OPTIONS": {"MAX_ENTRIES": env.int("DJANGO_DB_CACHE_MAX_ENTRIES", default=10_000)},
         }
     )
 }
