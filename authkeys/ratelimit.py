@@ -2,7 +2,7 @@
 
 A window is `period` seconds long and aligned to the clock, so every process names the same
 counter for the same moment without talking to the others. Counting is one increment per request:
-- Redis (`REDIS_URL`): one pipelined round trip, `SET key 0 EX period NX` then `INCR key`.
+- Redis (`REDIS_URL`): one `INCR` (and an `EXPIRE` by the request that opens the window).
 - any other cache (the database cache by default): `cache.incr`, and `cache.add` to open a window.
   Django's database cache implements `incr` as a read and a write: about four short statements.
 A fixed window lets a client send up to twice the limit across a window boundary; in exchange a
@@ -84,11 +84,14 @@ def _increment(key: str, timeout: int) -> int:
 
 
 def _increment_redis(cache: RedisCache, key: str, timeout: int) -> int:
-    # Django's RedisCache.incr asks EXISTS first (two round trips); the pipeline needs one. Django
-    # stores integers as plain Redis integers, so INCR sees the same value cache.get would.
+    # Django's RedisCache.incr asks EXISTS first: two round trips. A bare INCR is one, and the
+    # expiry is set by whoever opens the window (a second command once per window). Should that
+    # second command never arrive, the counter lingers unexpired but is never read again: its
+    # name holds the window's number. Django stores integers as plain Redis integers, so INCR
+    # sees the same value cache.get does.
     full_key = cache.make_and_validate_key(key)
     client = cache._cache.get_client(full_key, write=True)
-    pipeline = client.pipeline(transaction=False)
-    pipeline.set(full_key, 0, ex=timeout, nx=True)
-    pipeline.incr(full_key)
-    return pipeline.execute()[1]
+    count = client.incr(full_key)
+    if count == 1:
+        client.expire(full_key, timeout)
+    return count

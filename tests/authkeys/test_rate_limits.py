@@ -117,7 +117,7 @@ def _redis_available() -> bool:
 
 
 @pytest.mark.skipif(not _redis_available(), reason="no Redis at 127.0.0.1:6379")
-def test_counting_in_redis_takes_one_pipelined_round_trip(tenant):
+def test_counting_in_redis_shares_counts_and_expires_them(tenant):
     import uuid
 
     redis_cache = {
