@@ -2,7 +2,8 @@
 
 This is the one place that decides which organization a request acts for. It returns
 `(user, principal)`; views read the organization from `request.auth.organization`, never from the
-body or the URL.
+body or the URL. Once the principal is known it is charged one request against its rate limit
+(authkeys.throttling), before any permission check, so every authenticated request counts.
 """
 
 import hmac
