@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from organizations.admin_scoping import OrganizationScopedAdmin
 
 from .models import ApiKey
-from .services import api_key_create, api_key_revoke
+from .services import api_key_create, api_keys_revoke
 
 
 @admin.register(ApiKey)
@@ -63,5 +63,5 @@ class ApiKeyAdmin(OrganizationScopedAdmin):
 
     @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
-        revoked = [api_key_revoke(api_key=key) for key in queryset.filter(revoked_at__isnull=True)]
-        self.message_user(request, f"Revoked {len(revoked)} key(s).")
+        count = api_keys_revoke(api_keys=queryset)
+        self.message_user(request, f"Revoked {count} key(s).")

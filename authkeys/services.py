@@ -1,8 +1,10 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from organizations.models import Organization, User
 
@@ -39,10 +41,14 @@ def api_key_create(
     return IssuedKey(api_key=api_key, key=key)
 
 
+def api_keys_revoke(*, api_keys: QuerySet[ApiKey]) -> int:
+    """Revoke every key of the queryset not yet revoked; a revoked key keeps its first revokedAt."""
+    return api_keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
+    api_keys_revoke(api_keys=ApiKey.objects.filter(pk=api_key.pk))
+    api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 
 
@@ -53,3 +59,14 @@ def api_key_touch(*, api_key: ApiKey, now: datetime) -> None:
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
     ApiKey.objects.filter(stale, pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
+
+
+@transaction.atomic
+def user_refresh_tokens_blacklist(*, user: User) -> int:
+    """End every refresh token the user holds (a password change, a forced sign-out)."""
+    live = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    tokens = [BlacklistedToken(token=token) for token in live]
+    BlacklistedToken.objects.bulk_create(tokens, ignore_conflicts=True)
+    return len(tokens)

@@ -45,6 +45,9 @@ ERROR_RESPONSES = {
     412: error_response("If-Match does not match the current ETag: nothing was written."),
     413: error_response("The body is larger than 1 MB."),
     415: error_response("The body is not application/json."),
+    429: error_response(
+        "Over the credential's rate limit (THROTTLED); Retry-After says when to try again."
+    ),
 }
 
 

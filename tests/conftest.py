@@ -122,3 +122,12 @@ def max_queries():
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no row locks or concurrent writers")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters are keyed by ids, which a new test database can hand out again."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()

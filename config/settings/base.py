@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "common",
@@ -41,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "authkeys.middleware.rate_limit_headers",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,6 +104,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
+    # Requests per credential (authkeys.ratelimit) and failed sign-ins; "N/second|minute|hour|day".
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env("API_RATE_LIMIT_PER_KEY", default="600/minute"),
+        "user": env("API_RATE_LIMIT_PER_USER", default="600/minute"),
+        "sign_in_email": env("SIGN_IN_FAILURES_PER_EMAIL", default="20/hour"),
+        "sign_in_address": env("SIGN_IN_FAILURES_PER_ADDRESS", default="100/hour"),
+    },
+    # Proxies in front of us that append to X-Forwarded-For; 0 uses REMOTE_ADDR and ignores it.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 
 SIMPLE_JWT = {
@@ -109,6 +120,30 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # Each refresh hands out a new refresh token and blacklists the old one, so a stolen refresh
+    # token works once at most; logout and password changes blacklist them too.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "TOKEN_REFRESH_SERIALIZER": "authkeys.tokens.RefreshSerializer",
+}
+
+# Rate-limit counters live here, so every server process sees the same counts: Redis when
+# REDIS_URL is set, otherwise a table in the database (made by authkeys' migration 0002).
+REDIS_URL = env("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "counterpart_cache",
+            # Past MAX_ENTRIES rows Django deletes the expired ones, then a third of the live
+            # ones: it must exceed the live counters (one per credential active this minute, one
+            # per failed sign-in email/address this hour). Every write counts the rows, so not
+            # much higher than that.
+            "OPTIONS": {"MAX_ENTRIES": env.int("DJANGO_DB_CACHE_MAX_ENTRIES", default=10_000)},
+        }
+    )
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,0 +1,97 @@
+"""Fixed-window request counters, shared by every server process through Django's cache.
+
+A window is `period` seconds long and aligned to the clock, so every process names the same
+counter for the same moment without talking to the others. Counting is one increment per request:
+- Redis (`REDIS_URL`): one `INCR` (and an `EXPIRE` by the request that opens the window).
+- any other cache (the database cache by default): `cache.incr`, and `cache.add` to open a window.
+  Django's database cache implements `incr` as a read and a write: about four short statements.
+A fixed window lets a client send up to twice the limit across a window boundary; in exchange a
+request costs one counter and no list of timestamps (DRF's SimpleRateThrottle keeps a list).
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from rest_framework.settings import api_settings
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    period: int  # seconds
+
+    @classmethod
+    def for_scope(cls, scope: str) -> "Rate":
+        """The rate named in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], e.g. "600/minute"."""
+        count, _, period = api_settings.DEFAULT_THROTTLE_RATES[scope].partition("/")
+        return cls(limit=int(count), period=_PERIODS[period.strip()[0]])
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Where one counter stands after a request: for the RateLimit-* headers and Retry-After."""
+
+    limit: int
+    count: int
+    reset: int  # seconds until the window ends
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.count, 0)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def _window(name: str, rate: Rate, now: float) -> tuple[str, int]:
+    window = int(now // rate.period)
+    reset = max(int((window + 1) * rate.period - now), 1)
+    return f"ratelimit:{name}:{rate.period}:{window}", reset
+
+
+def charge(name: str, rate: Rate, now: float | None = None) -> Usage:
+    """Count one request against the counter `name`."""
+    key, reset = _window(name, rate, time.time() if now is None else now)
+    return Usage(limit=rate.limit, count=_increment(key, timeout=reset + 1), reset=reset)
+
+
+def peek(names: list[str], rate_by_name: dict[str, Rate], now: float | None = None) -> list[Usage]:
+    """Where several counters stand, without counting: one `get_many`."""
+    now = time.time() if now is None else now
+    windows = [_window(name, rate_by_name[name], now) for name in names]
+    counts = caches["default"].get_many([key for key, _ in windows])
+    return [
+        Usage(limit=rate_by_name[name].limit, count=int(counts.get(key, 0)), reset=reset)
+        for name, (key, reset) in zip(names, windows, strict=True)
+    ]
+
+
+def _increment(key: str, timeout: int) -> int:
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        return _increment_redis(cache, key, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the first request of the window
+        if cache.add(key, 1, timeout):
+            return 1
+        return cache.incr(key)  # another process opened the window first
+
+
+def _increment_redis(cache: RedisCache, key: str, timeout: int) -> int:
+    # Django's RedisCache.incr asks EXISTS first: two round trips. A bare INCR is one, and the
+    # expiry is set by whoever opens the window (a second command once per window). Should that
+    # second command never arrive, the counter lingers unexpired but is never read again: its
+    # name holds the window's number. Django stores integers as plain Redis integers, so INCR
+    # sees the same value cache.get does.
+    full_key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(full_key, write=True)
+    count = client.incr(full_key)
+    if count == 1:
+        client.expire(full_key, timeout)
+    return count

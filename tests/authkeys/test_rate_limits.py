@@ -1,0 +1,149 @@
+"""Requests per API key and per user, counted in a cache every server process shares."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.test import override_settings
+
+from authkeys import ratelimit
+from tests.factories import issue_key
+
+pytestmark = pytest.mark.django_db
+
+
+def limits(**rates):
+    return override_settings(
+        REST_FRAMEWORK={
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **rates,
+            },
+        }
+    )
+
+
+def assert_headers(response, limit, remaining):
+    assert response["RateLimit-Limit"] == str(limit)
+    assert response["RateLimit-Remaining"] == str(remaining)
+    assert 0 < int(response["RateLimit-Reset"]) <= 60
+
+
+def test_default_limit_is_600_a_minute(key_client, tenant):
+    response = key_client.get(f"/api/customers/{tenant.customer.pk}")
+    assert response.status_code == 200
+    assert_headers(response, 600, 599)
+
+
+def test_every_authenticated_response_carries_the_headers_errors_too(key_client, tenant):
+    responses = [
+        key_client.get("/api/customers/999999"),  # 404
+        key_client.get("/api/api-keys"),  # 403: a key may not manage keys
+        key_client.put(f"/api/customers/{tenant.customer.pk}", {}, format="json"),  # 400
+        key_client.post(f"/api/customers/{tenant.customer.pk}", {}, format="json"),  # 405
+    ]
+    assert [response.status_code for response in responses] == [404, 403, 400, 405]
+    for used, response in enumerate(responses, start=1):
+        assert_headers(response, 600, 600 - used)
+
+
+def test_key_over_its_limit_gets_429_with_retry_after(key_client, tenant):
+    url = f"/api/customers/{tenant.customer.pk}"
+    with limits(api_key="3/minute"):
+        statuses = [key_client.get(url).status_code for _ in range(3)]
+        blocked = key_client.get(url)
+    assert statuses == [200, 200, 200]
+    assert blocked.status_code == 429
+    [error] = blocked.json()["errors"]
+    assert (error["statusCode"], error["type"]) == (429, "THROTTLED")
+    assert 0 < int(blocked["Retry-After"]) <= 60
+    assert_headers(blocked, 3, 0)
+
+
+def test_each_key_has_its_own_counter(client, key_client, tenant, other_tenant):
+    second = issue_key(tenant.organization, tenant.owner)
+    with limits(api_key="1/minute"):
+        assert key_client.get(f"/api/customers/{tenant.customer.pk}").status_code == 200
+        assert key_client.get(f"/api/customers/{tenant.customer.pk}").status_code == 429
+        response = client.get(
+            f"/api/customers/{tenant.customer.pk}", HTTP_AUTHORIZATION=f"Bearer {second}"
+        )
+        assert response.status_code == 200
+        response = client.get(
+            f"/api/customers/{other_tenant.customer.pk}",
+            HTTP_AUTHORIZATION=f"Bearer {other_tenant.key}",
+        )
+        assert response.status_code == 200
+
+
+def test_user_limit_counts_across_organizations(jwt_client, tenant):
+    with limits(user="2/minute"):
+        first = jwt_client.get(f"/api/customers/{tenant.customer.pk}")
+        jwt_client.get("/api/api-keys")
+        blocked = jwt_client.get(f"/api/customers/{tenant.customer.pk}")
+    assert_headers(first, 2, 1)
+    assert blocked.status_code == 429
+    assert blocked.json()["errors"][0]["type"] == "THROTTLED"
+
+
+def test_unauthenticated_responses_carry_no_rate_limit_headers(client, tenant):
+    response = client.get(f"/api/customers/{tenant.customer.pk}")
+    assert response.status_code == 401
+    assert "RateLimit-Limit" not in response
+
+
+def test_counting_in_the_database_cache_shares_counts_through_the_database(database_cache):
+    rate = ratelimit.Rate(limit=2, period=60)
+    counts = [ratelimit.charge("key:db", rate, now=120.0).count for _ in range(3)]
+    assert counts == [1, 2, 3]
+    assert ratelimit.charge("key:db", rate, now=180.0).count == 1  # the next window
+    assert caches["default"].__class__.__name__ == "DatabaseCache"
+
+
+def test_requests_over_the_limit_in_the_database_cache_get_429(database_cache, key_client, tenant):
+    url = f"/api/customers/{tenant.customer.pk}"
+    with limits(api_key="2/minute"):
+        statuses = [key_client.get(url).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def _redis_available() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=0.5).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_available(), reason="no Redis at 127.0.0.1:6379")
+def test_counting_in_redis_shares_counts_and_expires_them(tenant):
+    import uuid
+
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": f"counterpart-test-{uuid.uuid4().hex}",
+        }
+    }
+    with override_settings(CACHES=redis_cache):
+        rate = ratelimit.Rate(limit=2, period=60)
+        counts = [ratelimit.charge("key:redis", rate, now=120.0).count for _ in range(3)]
+        assert counts == [1, 2, 3]
+        assert cache.get("ratelimit:key:redis:60:2") == 3
+        client = caches["default"]._cache.get_client()
+        full_key = caches["default"].make_and_validate_key("ratelimit:key:redis:60:2")
+        assert 0 < client.ttl(full_key) <= 61
+        assert [u.count for u in ratelimit.peek(["key:redis"], {"key:redis": rate}, 120.0)] == [3]
+        cache.delete("ratelimit:key:redis:60:2")
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [("600/minute", (600, 60)), ("5/s", (5, 1)), ("20/hour", (20, 3600)), ("1/day", (1, 86400))],
+)
+def test_rates_are_read_from_settings(text, rate):
+    with limits(api_key=text):
+        found = ratelimit.Rate.for_scope("api_key")
+    assert (found.limit, found.period) == rate
