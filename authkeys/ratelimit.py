@@ -9,12 +9,21 @@ A fixed window lets a client send up to twice the limit across a window boundary
 request costs one counter and no list of timestamps (DRF's SimpleRateThrottle keeps a list).
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import DatabaseError
+from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
+
+logger = logging.getLogger(__name__)
+
+# A counter store that cannot be reached must not take the API down with it: requests are let
+# through uncounted (fail open) and the outage is logged. The API's own data is elsewhere.
+COUNTER_STORE_DOWN = (RedisError, DatabaseError, OSError)
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -57,14 +66,23 @@ def _window(name: str, rate: Rate, now: float) -> tuple[str, int]:
 def charge(name: str, rate: Rate, now: float | None = None) -> Usage:
     """Count one request against the counter `name`."""
     key, reset = _window(name, rate, time.time() if now is None else now)
-    return Usage(limit=rate.limit, count=_increment(key, timeout=reset + 1), reset=reset)
+    try:
+        count = _increment(key, timeout=reset + 1)
+    except COUNTER_STORE_DOWN as error:
+        logger.warning("rate-limit counters unavailable, request not counted: %s", error)
+        count = 0
+    return Usage(limit=rate.limit, count=count, reset=reset)
 
 
 def peek(names: list[str], rate_by_name: dict[str, Rate], now: float | None = None) -> list[Usage]:
     """Where several counters stand, without counting: one `get_many`."""
     now = time.time() if now is None else now
     windows = [_window(name, rate_by_name[name], now) for name in names]
-    counts = caches["default"].get_many([key for key, _ in windows])
+    try:
+        counts = caches["default"].get_many([key for key, _ in windows])
+    except COUNTER_STORE_DOWN as error:
+        logger.warning("rate-limit counters unavailable, nothing checked: %s", error)
+        counts = {}
     return [
         Usage(limit=rate_by_name[name].limit, count=int(counts.get(key, 0)), reset=reset)
         for name, (key, reset) in zip(names, windows, strict=True)
