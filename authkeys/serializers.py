@@ -1,12 +1,11 @@
 """API keys on the wire: what a client may send, and what it is shown (never a digest)."""
 
-from collections.abc import Mapping
-
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.exceptions import ValidationError
 
 from common.fields import DateOrDateTimeField, StrictCharField
+from common.serializers import StrictInputSerializer
 
 
 class ApiKeyCreatorSerializer(serializers.Serializer):
@@ -23,10 +22,10 @@ class ApiKeySerializer(serializers.Serializer):
         read_only=True, help_text="The key's first characters (bc_ and 8 hex), to recognise it."
     )
     createdAt = DateOrDateTimeField(source="created_at", read_only=True)
-    lastUsedAt = DateOrDateTimeField(source="last_used_at", read_only=True)
-    expiresAt = DateOrDateTimeField(source="expires_at", read_only=True)
-    revokedAt = DateOrDateTimeField(source="revoked_at", read_only=True)
-    createdBy = ApiKeyCreatorSerializer(source="created_by", read_only=True)
+    lastUsedAt = DateOrDateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    expiresAt = DateOrDateTimeField(source="expires_at", read_only=True, allow_null=True)
+    revokedAt = DateOrDateTimeField(source="revoked_at", read_only=True, allow_null=True)
+    createdBy = ApiKeyCreatorSerializer(source="created_by", read_only=True, allow_null=True)
 
 
 class IssuedApiKeySerializer(ApiKeySerializer):
@@ -37,27 +36,15 @@ class ApiKeyListSerializer(serializers.Serializer):
     apiKeys = ApiKeySerializer(many=True, read_only=True)
 
 
-class ApiKeyGenerateSerializer(serializers.Serializer):
+class ApiKeyGenerateSerializer(StrictInputSerializer):
+    """A new key: its name and, if it should stop working one day, when."""
+
     name = StrictCharField(max_length=255, help_text="What the key is for, e.g. 'CRM sync'.")
     expiresAt = DateOrDateTimeField(
         required=False,
         allow_null=True,
         help_text="When the key stops working; absent or null: it never expires.",
     )
-
-    _SPELLINGS = {"name": "name", "expiresAt": "expiresAt", "expires_at": "expiresAt"}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            raise ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
-        unknown = {
-            key: [ErrorDetail("Unknown field.", code="unknown_field")]
-            for key in data
-            if key not in self._SPELLINGS
-        }
-        if unknown:
-            raise ValidationError(unknown)
-        return super().to_internal_value({self._SPELLINGS[key]: data[key] for key in data})
 
     def validate_expiresAt(self, value):
         if value is not None and value <= timezone.now():

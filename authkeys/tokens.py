@@ -9,12 +9,44 @@
 
 from django.contrib.auth import get_user_model
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import (
+    TokenBlacklistSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
+
+from common.fields import StrictCharField
+from common.serializers import StrictInputSerializer
 
 from .services import user_refresh_tokens_blacklist
 
 
-class RefreshSerializer(TokenRefreshSerializer):
+def _strict_token_field() -> StrictCharField:
+    return StrictCharField(write_only=True, help_text="A refresh token.")
+
+
+class SignInSerializer(StrictInputSerializer, TokenObtainPairSerializer):
+    """An email and a password: strings without NUL, and nothing else."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = StrictCharField(write_only=True)
+        self.fields["password"] = StrictCharField(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        )
+
+
+class LogoutSerializer(StrictInputSerializer, TokenBlacklistSerializer):
+    """The refresh token to end."""
+
+    refresh = _strict_token_field()
+
+
+class RefreshSerializer(StrictInputSerializer, TokenRefreshSerializer):
+    """The refresh token to exchange; it is blacklisted and a new one is returned."""
+
+    refresh = _strict_token_field()
+
     def validate(self, attrs):
         try:
             return super().validate(attrs)

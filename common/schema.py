@@ -54,3 +54,30 @@ ERROR_RESPONSES = {
 def strip_trailing_slashes(endpoints, **kwargs):
     """Document `/api/customers/{id}`, the canonical spelling; the router also takes a slash."""
     return [(path.rstrip("/") or path, *rest) for path, *rest in endpoints]
+
+
+# Answers any authenticated operation can give, whatever it does: documented on every one of them
+# by the hook below rather than remembered view by view.
+_ANSWERS_OF_EVERY_AUTHENTICATED_OPERATION = {
+    "401": "Missing, malformed, unknown, revoked or expired credentials.",
+    "429": "Over the credential's rate limit (THROTTLED); Retry-After says when to try again.",
+    "503": "The database is briefly unreachable (SERVICE_UNAVAILABLE); Retry-After says when.",
+}
+
+
+def document_common_answers(result, generator, request, public):
+    envelope_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.get("security") in (None, [{}]):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status_code, description in _ANSWERS_OF_EVERY_AUTHENTICATED_OPERATION.items():
+                responses.setdefault(
+                    status_code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": envelope_ref}},
+                    },
+                )
+    return result

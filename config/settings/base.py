@@ -104,6 +104,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
+    "DEFAULT_METADATA_CLASS": "common.metadata.NameOnlyMetadata",
     # Requests per credential (authkeys.ratelimit) and failed sign-ins; "N/second|minute|hour|day".
     "DEFAULT_THROTTLE_RATES": {
         "api_key": env("API_RATE_LIMIT_PER_KEY", default="600/minute"),
@@ -124,7 +125,9 @@ SIMPLE_JWT = {
     # token works once at most; logout and password changes blacklist them too.
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    "TOKEN_OBTAIN_SERIALIZER": "authkeys.tokens.SignInSerializer",
     "TOKEN_REFRESH_SERIALIZER": "authkeys.tokens.RefreshSerializer",
+    "TOKEN_BLACKLIST_SERIALIZER": "authkeys.tokens.LogoutSerializer",
 }
 
 # Rate-limit counters live here, so every server process sees the same counts: Redis when
@@ -162,6 +165,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
     "PREPROCESSING_HOOKS": ["common.schema.strip_trailing_slashes"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.document_common_answers",
+    ],
 }
 
 LOGGING = {
