@@ -33,3 +33,35 @@ def test_production_settings_pass_the_deployment_checklist():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PROBE = """
+import django
+django.setup()
+from django.test import Client
+response = Client().get("/api/schema", secure=True, HTTP_HOST="counterpart.example.com")
+print(response.status_code)
+for name in ("Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options"):
+    print(name, response.headers.get(name))
+insecure = Client().get("/api/schema", HTTP_HOST="counterpart.example.com")
+print("plain-http", insecure.status_code, insecure.headers.get("Location"))
+"""
+
+
+def test_production_sends_the_security_headers_and_redirects_plain_http():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="x9" * 30 + "production-like-secret-with-enough-entropy",
+        DJANGO_ALLOWED_HOSTS="counterpart.example.com",
+    )
+    result = subprocess.run(  # noqa: S603 (our own probe, run by this interpreter)
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+
+    lines = result.stdout.splitlines()
+    assert lines[0] == "200"
+    assert "Strict-Transport-Security max-age=31536000; includeSubDomains; preload" in lines
+    assert "X-Content-Type-Options nosniff" in lines
+    assert "X-Frame-Options DENY" in lines
+    assert lines[-1] == "plain-http 301 https://counterpart.example.com/api/schema"
