@@ -46,13 +46,12 @@ def django_accepts(address: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("address", ADDRESSES)
-def test_an_email_is_accepted_exactly_when_django_accepts_it(address):
-    try:
-        email(address, max_length=1000)
-        accepted = True
-    except InvalidValue as error:
-        assert error.message == "Enter a valid email address."
-        accepted = False
+@pytest.mark.parametrize("address", [a for a in ADDRESSES if django_accepts(a.strip())])
+def test_an_email_django_accepts_is_accepted(address):
+    assert email(address, max_length=1000) == address.strip()
 
-    assert accepted is django_accepts(address.strip())
+
+@pytest.mark.parametrize("address", [a for a in ADDRESSES if not django_accepts(a.strip())])
+def test_an_email_django_refuses_is_refused_with_the_api_message(address):
+    with pytest.raises(InvalidValue, match=r"^Enter a valid email address\.$"):
+        email(address, max_length=1000)
