@@ -11,7 +11,10 @@
    text columns: the floor no validating import can beat. Reports our rate as a fraction of it.
 4. Times reading and validating the same file with no database work at all (the import's own
    row loop, its staging sink replaced by a no-op): how much of the time is Python's.
-5. Deletes what it made (the organization's customers and history, the plain table).
+5. With --stages, imports the file once more in this process, into a second organization,
+   timing the row loop (read, validate, COPY to staging), each SQL statement over 0.2 s and the
+   rest (mostly COMMIT, where PostgreSQL runs the deferred foreign-key checks of every row).
+6. Deletes what it made (the organizations' customers and history, the plain table).
 """
 
 import argparse
@@ -112,6 +115,42 @@ def validate_only(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def stages(path: Path, organization: Organization) -> list[tuple[float, str]]:
+    from django.db.backends.utils import CursorWrapper
+
+    from common.actors import Actor, Door
+    from customers.importing import service
+
+    timed, execute, read_rows = [], CursorWrapper.execute, service._read_rows
+
+    def timed_execute(self, sql, params=None):
+        started = time.perf_counter()
+        try:
+            return execute(self, sql, params)
+        finally:
+            timed.append((time.perf_counter() - started, " ".join(sql.split())[:70]))
+
+    def timed_read_rows(*args):
+        started = time.perf_counter()
+        read_rows(*args)
+        timed.append((time.perf_counter() - started, "row loop: read, validate, COPY to staging"))
+
+    CursorWrapper.execute, service._read_rows = timed_execute, timed_read_rows
+    try:
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            service.customer_import(
+                organization=organization, stream=stream, fmt="csv", actor=Actor(door=Door.IMPORT)
+            )
+        total = time.perf_counter() - started
+    finally:
+        CursorWrapper.execute, service._read_rows = execute, read_rows
+    rest = total - sum(seconds for seconds, _ in timed)
+    shown = [(seconds, what) for seconds, what in timed if seconds > 0.2]
+    rest_of_it = (rest, "the rest (COMMIT, small statements)")
+    return [(total, "whole import, in process"), *shown, rest_of_it]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -119,6 +158,7 @@ def main() -> None:
     parser.add_argument(
         "--upsert-again", action="store_true", help="Then time an upsert of the same file."
     )
+    parser.add_argument("--stages", action="store_true", help="Then time each stage in process.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run it on PostgreSQL: set DATABASE_URL.")
@@ -130,21 +170,27 @@ def main() -> None:
         took = time.perf_counter() - started
         print(f"generated {args.rows} rows, {size_mb:.0f} MiB in {took:.1f} s")
         organization = Organization.objects.create(name="Import benchmark", base_currency="USD")
+        second = Organization.objects.create(name="Import benchmark, stages", base_currency="USD")
+        timed = []
         try:
             seconds, peak_mb, summary = run_import(path, organization)
             print(f"import_customers: {summary}")
             if args.upsert_again:
                 _, _, again = run_import(path, organization, "--mode", "upsert")
                 print(f"upsert of the same file: {again}")
+            if args.stages:
+                timed = stages(path, second)
             copy_seconds = bare_copy(path)
             validate_seconds = validate_only(path)
         finally:
             with connection.cursor() as cursor:
                 for table in ("customers_customerchange", "customers_customer"):
                     cursor.execute(
-                        f"DELETE FROM {table} WHERE organization_id = %s", [organization.pk]
+                        f"DELETE FROM {table} WHERE organization_id IN (%s, %s)",
+                        [organization.pk, second.pk],
                     )
             organization.delete()
+            second.delete()
     ours, floor = args.rows / seconds, args.rows / copy_seconds
     print(f"import:    {seconds:7.1f} s  {ours:9,.0f} rows/s  peak RSS {peak_mb:.0f} MB")
     print(f"bare COPY: {copy_seconds:7.1f} s  {floor:9,.0f} rows/s")
@@ -153,6 +199,8 @@ def main() -> None:
         f"read + validate only, no database: {validate_seconds:.1f} s "
         f"{args.rows / validate_seconds:9,.0f} rows/s"
     )
+    for seconds, what in timed:
+        print(f"  {seconds:7.1f} s  {what}")
 
 
 if __name__ == "__main__":

@@ -66,17 +66,23 @@ def text_reader(field: CustomerField) -> Callable:
     Built once per column, so the per-cell work is only what that column's kind needs.
     """
     kind, check = field.kind, CHECKS[field.kind]
-    if kind in TEXT_KINDS:
-        required, lower = kind in _REQUIRED_KINDS, kind is Kind.CUSTOMER_TYPE
+    if kind in TEXT_KINDS and kind not in _REQUIRED_KINDS:
 
         def text(raw: str):
+            return check(unneutralise(raw) if raw[:1] == "'" else raw)
+
+        return text
+    if kind in TEXT_KINDS:
+        lower = kind is Kind.CUSTOMER_TYPE
+
+        def required(raw: str):
             if raw[:1] == "'":
                 raw = unneutralise(raw)
-            elif required and not raw.strip():
+            elif not raw.strip():
                 raise _required()
             return check(raw.strip().lower() if lower else raw)
 
-        return text
+        return required
 
     def other(raw: str):
         raw = raw.strip()
