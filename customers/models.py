@@ -22,8 +22,9 @@ class Customer(models.Model):
         BUSINESS = "business", "Business"
         INDIVIDUAL = "individual", "Individual"
 
+    # No index of its own: every composite index below starts with the organization.
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="customers"
+        Organization, on_delete=models.PROTECT, related_name="customers", db_index=False
     )
     customer_type = models.CharField(max_length=16, choices=CustomerType.choices)
     display_name = models.CharField(max_length=255)
@@ -144,8 +145,9 @@ class CustomerChange(models.Model):
         INACTIVATE = "inactivate", "Inactivated"
         OPENING_BALANCE = "opening_balance", "Opening balance changed"
 
+    # No index of its own: the history index starts with the organization.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="customer_changes"
+        Organization, on_delete=models.CASCADE, related_name="customer_changes", db_index=False
     )
     customer_id = models.BigIntegerField()
     customer_display_name = models.CharField(max_length=255)
