@@ -22,6 +22,7 @@ from . import services
 from .admin_forms import CustomerAdminForm, form_attributes
 from .admin_io import CustomerImportExportMixin
 from .models import Customer, CustomerChange
+from .selectors import SEARCHED_ATTRIBUTES
 
 RECORD = ["balance", "version", "created_at", "updated_at"]
 # How long the currency filter's choices are reused: finding the currencies in use reads every
@@ -124,16 +125,7 @@ class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
     # The API's searchKeyword columns, searched for the whole phrase as the API does (see
     # get_search_results); icontains is UPPER(col) LIKE UPPER('%…%'), which the trigram indexes on
     # UPPER(col) serve on PostgreSQL.
-    search_fields = [
-        "display_name",
-        "first_name",
-        "last_name",
-        "company_name",
-        "email",
-        "work_phone",
-        "personal_phone",
-        "code",
-    ]
+    search_fields = list(SEARCHED_ATTRIBUTES)
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
     # Newest first. The primary key orders every scope from an index: a superuser's list of all

@@ -52,18 +52,19 @@ def record_change(
     changes: dict[str, tuple[Any, Any]],
 ) -> CustomerChange:
     """Write one history row; `changes` maps model attributes to (old, new)."""
-    change = _change_row(customer=customer, action=action, actor=actor, changes=changes)
+    change = change_row(customer=customer, action=action, actor=actor, changes=changes)
     change.save(force_insert=True)
     return change
 
 
-def _change_row(
+def change_row(
     *,
     customer: Customer,
     action: str,
     actor: Actor,
     changes: dict[str, tuple[Any, Any]],
 ) -> CustomerChange:
+    """An unsaved history row, for code that writes many at once (bulk_create)."""
     return CustomerChange(
         organization_id=customer.organization_id,
         customer_id=customer.pk,
@@ -353,7 +354,7 @@ def customer_bulk_delete(
     deletable = set(check.deletable_ids)
     doomed = [customer for customer in customers if customer.pk in deletable]
     CustomerChange.objects.bulk_create(
-        _change_row(
+        change_row(
             customer=customer,
             action=CustomerChange.Action.DELETE,
             actor=actor,

@@ -14,7 +14,7 @@ from common.actors import Actor
 
 from ..fields import Kind, writable_attributes
 from ..models import Customer, CustomerChange
-from ..services import history_changes
+from ..services import change_row
 from .staging import CUSTOMERS, TABLE, Staging, is_postgres, model_field
 
 CHANGES = CustomerChange._meta.db_table
@@ -85,12 +85,13 @@ def create_new(cursor, staging: Staging, actor: Actor) -> int:
     for start in range(0, len(ids), ORM_BATCH):
         customers = Customer.objects.filter(pk__in=ids[start : start + ORM_BATCH])
         CustomerChange.objects.bulk_create(
-            _change(
-                customer,
-                CustomerChange.Action.CREATE,
-                actor,
-                now,
-                {attribute: (None, getattr(customer, attribute)) for attribute in attributes},
+            change_row(
+                customer=customer,
+                action=CustomerChange.Action.CREATE,
+                actor=actor,
+                changes={
+                    attribute: (None, getattr(customer, attribute)) for attribute in attributes
+                },
             )
             for customer in customers
         )
@@ -170,26 +171,19 @@ def _update_in_batches(cursor, fields, actor, now) -> int:
             customer.version += 1
             customer.updated_at = now
             changed_customers.append(customer)
-            history.append(_change(customer, CustomerChange.Action.UPDATE, actor, now, changed))
+            history.append(
+                change_row(
+                    customer=customer,
+                    action=CustomerChange.Action.UPDATE,
+                    actor=actor,
+                    changes=changed,
+                )
+            )
         if changed_customers:
             Customer.objects.bulk_update(changed_customers, [*written, "version", "updated_at"])
             CustomerChange.objects.bulk_create(history)
             updated += len(changed_customers)
     return updated
-
-
-def _change(customer, action, actor, now, changes) -> CustomerChange:
-    return CustomerChange(
-        organization_id=customer.organization_id,
-        customer_id=customer.pk,
-        customer_display_name=customer.display_name,
-        action=action,
-        door=actor.door,
-        actor_user=actor.user,
-        actor_api_key=actor.api_key,
-        changes=history_changes(changes),
-        created_at=now,
-    )
 
 
 def _history_params(staging, actor, now) -> list:
