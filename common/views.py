@@ -1,3 +1,5 @@
+from urllib.parse import unquote_to_bytes
+
 from django.http import JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -31,11 +33,23 @@ class OrganizationScopedViewSet(viewsets.GenericViewSet):
         if request.method in _BODY_METHODS and _has_body(request) and not request.content_type:
             raise exceptions.UnsupportedMediaType("", detail="Send the body as application/json.")
         super().initial(request, *args, **kwargs)
+        if not _is_utf8(request.META.get("QUERY_STRING", "")):
+            # Django would decode the bytes it cannot read into U+FFFD and search for those.
+            raise exceptions.ValidationError(["The query string is not valid UTF-8."])
 
 
 def _has_body(request) -> bool:
     length = request.META.get("CONTENT_LENGTH") or "0"
     return not (length.isdigit() and int(length) == 0)
+
+
+def _is_utf8(query_string: str) -> bool:
+    """WSGI hands the query string over as Latin-1; its percent-decoded bytes must be UTF-8."""
+    try:
+        unquote_to_bytes(query_string.encode("iso-8859-1")).decode("utf-8")
+    except UnicodeError:
+        return False
+    return True
 
 
 @csrf_exempt

@@ -53,6 +53,8 @@ def format_for(path: str, given: str | None) -> str:
 
 def open_source(stream: BinaryIO, fmt: str) -> Source:
     readers = {"csv": _csv, "json": _json, "jsonl": _json_lines, "xlsx": _xlsx}
+    if fmt in ("json", "jsonl"):
+        stream = io.BufferedReader(_TextBytes(stream))
     return readers[fmt](stream)
 
 
@@ -113,6 +115,36 @@ def _csv_rows(reader, width: int, position: list) -> Iterator[tuple[int, list, s
         elif len(cells) < width:
             cells.extend([""] * (width - len(cells)))
         yield number, cells, problem
+
+
+class _TextBytes(io.RawIOBase):
+    """A JSON file's bytes, refused with a clear message at the first NUL or non-UTF-8 byte.
+
+    JSON parsers would otherwise report these as a lexical error at an offset.
+    """
+
+    def __init__(self, stream: BinaryIO):
+        self.stream, self.offset = stream, 0
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        chunk = self.stream.read(len(buffer))
+        if b"\x00" in chunk:
+            at = self.offset + chunk.index(b"\x00")
+            raise FileRefused(f"The file contains NUL bytes (byte {at}): is it binary?")
+        try:
+            self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as error:
+            raise FileRefused(
+                f"The file is not UTF-8 text (byte 0x{error.object[error.start]:02x} at "
+                f"{self.offset + error.start}): save it as UTF-8 and import it again."
+            ) from None
+        buffer[: len(chunk)] = chunk
+        self.offset += len(chunk)
+        return len(chunk)
 
 
 def _json(stream: BinaryIO) -> Source:

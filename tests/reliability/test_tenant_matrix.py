@@ -1,0 +1,192 @@
+"""The tenant-isolation matrix: every /api/ operation, by credential, aimed at organization B.
+
+The operations come from the OpenAPI schema, so a new route joins the matrix by itself; the only
+hand-written part is EXPECTED, the answer each operation owes a caller of organization A, and
+`test_every_operation_in_the_schema_has_a_matrix_entry` fails when a route has none. Bodies are
+built from the schema's request components. Each case asserts the status, the envelope, that no
+byte of B's data is in the body, and that B's customers, keys and history are unchanged.
+tests/customers/test_tenant_isolation.py keeps the hand-written cases (history of the same id,
+idempotency keys, list totals).
+"""
+
+import json
+import re
+from urllib.parse import quote
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from authkeys.models import ApiKey
+from customers.models import Customer, CustomerChange
+from organizations.models import Membership
+from tests.conftest import access_token
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+OPERATIONS = sorted(
+    (method.upper(), path)
+    for path, item in SCHEMA["paths"].items()
+    for method in item
+    if method in {"get", "post", "put", "patch", "delete"}
+)
+
+# What organization A's own credentials (API key, owner's JWT) get when aimed at B's rows.
+# 2xx only where the operation acts on A alone (list, create, A's keys): B stays out of the body.
+NOT_FOUND = {"key": 404, "jwt": 404}
+EXPECTED = {
+    ("GET", "/api/customers"): {"key": 200, "jwt": 200},
+    ("POST", "/api/customers"): {"key": 201, "jwt": 201},
+    ("GET", "/api/customers/{id}"): NOT_FOUND,
+    ("PUT", "/api/customers/{id}"): NOT_FOUND,
+    ("PATCH", "/api/customers/{id}"): NOT_FOUND,
+    ("DELETE", "/api/customers/{id}"): NOT_FOUND,
+    ("GET", "/api/customers/{id}/history"): NOT_FOUND,
+    ("PUT", "/api/customers/{id}/opening-balance"): NOT_FOUND,
+    ("POST", "/api/customers/{id}/activate"): NOT_FOUND,
+    ("PATCH", "/api/customers/{id}/activate"): NOT_FOUND,
+    ("POST", "/api/customers/{id}/inactivate"): NOT_FOUND,
+    ("PATCH", "/api/customers/{id}/inactivate"): NOT_FOUND,
+    ("PATCH", "/api/contacts/{id}/activate"): NOT_FOUND,
+    ("PATCH", "/api/contacts/{id}/inactivate"): NOT_FOUND,
+    ("POST", "/api/customers/bulk-delete"): NOT_FOUND,
+    ("POST", "/api/customers/validate-bulk-delete"): {"key": 200, "jwt": 200},
+    ("GET", "/api/api-keys"): {"key": 403, "jwt": 200},
+    ("POST", "/api/api-keys/generate"): {"key": 403, "jwt": 201},
+    ("PUT", "/api/api-keys/{id}/revoke"): {"key": 403, "jwt": 404},
+    # Public: no organization in play; B's owner's e-mail with a wrong password, foreign tokens.
+    ("POST", "/api/auth/token"): {"key": 401, "jwt": 401},
+    ("POST", "/api/auth/token/refresh"): {"key": 401, "jwt": 401},
+    ("POST", "/api/auth/logout"): {"key": 401, "jwt": 401},
+}
+CREDENTIALS = ["key", "jwt", "jwt-foreign-org", "key-foreign-org"]
+
+
+def is_public(method, path) -> bool:
+    return SCHEMA["paths"][path][method.lower()].get("security") == [{}]
+
+
+def resolve(ref: str) -> dict:
+    return SCHEMA["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def example(schema: dict, theirs):
+    """A valid value for `schema`, aiming every integer (ids) at B's customer."""
+    if "$ref" in schema:
+        return example(resolve(schema["$ref"]), theirs)
+    if "allOf" in schema:
+        return example(schema["allOf"][0], theirs)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        # A partial update has no required field: it gets its first plain text field.
+        names = schema.get("required") or [
+            next(n for n, p in schema["properties"].items() if set(p) >= {"type", "maxLength"})
+        ]
+        return {name: example(schema["properties"][name], theirs) for name in names}
+    if kind == "array":
+        return [example(schema["items"], theirs)]
+    if kind == "integer":
+        return theirs.customer.pk
+    if kind == "number":
+        return 1
+    if kind == "boolean":
+        return False
+    if schema.get("format") in {"date", "date-time"}:
+        return "2024-01-01"
+    if schema.get("format") == "email" or "email" in str(schema.get("description", "")):
+        return theirs.owner.email
+    return "Probe"
+
+
+def request_body(method, path, theirs):
+    content = SCHEMA["paths"][path][method.lower()].get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if schema is None:
+        return None
+    body = example(schema, theirs)
+    if path == "/api/auth/token":
+        body = {"email": theirs.owner.email, "password": "not their password"}
+    return body
+
+
+def snapshot(organization):
+    return (
+        list(Customer.objects.filter(organization=organization).values().order_by("id")),
+        list(ApiKey.objects.filter(organization=organization).values().order_by("id")),
+        list(CustomerChange.objects.filter(organization=organization).values().order_by("id")),
+    )
+
+
+def client_for(credential, tenant, theirs) -> APIClient:
+    api = APIClient()
+    token = tenant.key if credential.startswith("key") else access_token(tenant.owner)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if credential == "jwt":
+        headers["HTTP_ORGANIZATION_ID"] = str(tenant.organization.pk)
+    elif credential.endswith("foreign-org"):
+        headers["HTTP_ORGANIZATION_ID"] = str(theirs.organization.pk)
+    api.credentials(**headers)
+    return api
+
+
+def target_path(path, theirs) -> str:
+    if "{id}" not in path:
+        return path
+    target = theirs.api_key.pk if path.startswith("/api/api-keys/") else theirs.customer.pk
+    return path.replace("{id}", str(target))
+
+
+def their_secrets(theirs) -> list[str]:
+    return [theirs.customer.display_name, theirs.owner.email, theirs.api_key.prefix]
+
+
+def test_every_operation_in_the_schema_has_a_matrix_entry():
+    assert set(OPERATIONS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [pytest.param(*operation, id=" ".join(operation)) for operation in OPERATIONS],
+)
+def test_organization_a_never_reaches_organization_b(
+    tenant, other_tenant, credential, method, path
+):
+    theirs = other_tenant
+    assert not Membership.objects.filter(user=tenant.owner, organization=theirs.organization)
+    expected = EXPECTED[(method, path)][credential.split("-")[0]]
+    if credential.endswith("foreign-org") and not is_public(method, path):
+        expected = 403
+    body = request_body(method, path, theirs)
+    url = target_path(path, theirs)
+    keyword = theirs.customer.display_name
+    if method == "GET" and path == "/api/customers":
+        url += f"?searchKeyword={quote(keyword)}&pageSize=500"
+    before = snapshot(theirs.organization)
+
+    response = client_for(credential, tenant, theirs).generic(
+        method,
+        url,
+        b"" if body is None else json.dumps(body).encode(),
+        content_type="application/json",
+    )
+
+    assert response.status_code == expected, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    text = response.content.decode().replace('"searchKeyword":"' + keyword, "")
+    for secret in their_secrets(theirs):
+        assert secret not in text
+    if response.status_code >= 400:
+        [error, *_] = response.json()["errors"]
+        assert error["statusCode"] == expected
+    if expected == 404:
+        assert re.search(r"NOT_FOUND", text)
+    if expected == 200 and path == "/api/customers/validate-bulk-delete":
+        # Answered like an id of no customer at all.
+        assert response.json()["nonDeletableIds"] == [theirs.customer.pk]
+    if expected == 200 and path == "/api/customers":
+        assert response.json()["pagination"]["total"] == 0
+    assert snapshot(theirs.organization) == before
