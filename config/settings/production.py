@@ -18,7 +18,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DJANGO_DB_POOL_MIN", default=2),
         "max_size": env.int("DJANGO_DB_POOL_MAX", default=8),
-        "timeout": env.int("DJANGO_DB_POOL_TIMEOUT", default=10),
+        # Seconds a request waits for a connection before it is answered 503: short, so that
+        # during a database outage workers are not all stuck waiting.
+        "timeout": env.int("DJANGO_DB_POOL_TIMEOUT", default=5),
     }
 
 # TLS ends at the proxy in front of us; it tells us so with X-Forwarded-Proto.

@@ -1,16 +1,24 @@
-"""PostgreSQL restarted under the service: JSON 503 during the outage, recovery without a restart.
+"""PostgreSQL stopped under a running server: JSON 503 during the outage, recovery by itself.
 
-This stops and starts the machine's PostgreSQL server, so it runs only where that is allowed:
-CI sets COUNTERPART_FAULT_TESTS=1 (and runs as root beside its own server).
+The server is the production one (gunicorn, production settings, the psycopg pool), started on
+the test database, because recovering is its business: at the end of a request that hit a dead
+connection Django discards it, and the pool replaces it. This stops and starts the machine's
+PostgreSQL server, so it runs only where that is allowed: CI sets COUNTERPART_FAULT_TESTS=1 (and
+runs as root beside its own server).
 """
 
+import json
 import os
+import socket
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
+from django.db import connection
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -21,50 +29,100 @@ pytestmark = [
     ),
 ]
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def pg_ctl(action: str) -> None:
     version = next(Path("/etc/postgresql").iterdir()).name
-    subprocess.run(  # noqa: S603
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, "-m", "fast"]
-        if action == "stop"
-        else ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
+    subprocess.run([*command, *(["-m", "fast"] if action == "stop" else [])], check=True)  # noqa: S603
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(url: str, key: str, method: str = "GET", body: dict | None = None):
+    request = urllib.request.Request(  # noqa: S310 (loopback only)
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
 
 
-def wait_until_ready(seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
+@pytest.fixture
+def server():
+    settings = connection.settings_dict
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "outage-test-" + "k" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": (
+            f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
+            f"{settings['PORT'] or 5432}/{settings['NAME']}"
+        ),
+    }
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        ready = subprocess.run(
-            ["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"],  # noqa: S607
-            check=False,
-        )
-        if ready.returncode == 0:
-            return
-        time.sleep(0.2)
-    raise AssertionError("PostgreSQL did not come back")
+        try:
+            urllib.request.urlopen(f"{base}/api/schema", timeout=2)  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
 
 
-def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.key}")
-    url = f"/api/customers/{tenant.customer.pk}"
-    assert api.get(url).status_code == 200
+def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant, server):
+    url = f"{server}/api/customers/{tenant.customer.pk}"
+    assert call(url, tenant.key)[0] == 200
 
     pg_ctl("stop")
     try:
-        during = [api.get(url), api.patch(url, {"note": "lost?"}, format="json")]
+        during = [call(url, tenant.key), call(url, tenant.key, "PATCH", {"note": "lost?"})]
     finally:
         pg_ctl("start")
-        wait_until_ready()
+        connection.close()  # the test's own connection died with the server
 
-    for response in during:
-        assert response.status_code == 503
-        assert response["Content-Type"] == "application/json"
-        assert response.json()["errors"][0]["type"] == "SERVICE_UNAVAILABLE"
-        assert response["Retry-After"]
-    after = api.patch(url, {"note": "after"}, format="json")
-    assert after.status_code == 200
+    for status, headers, body in during:
+        assert status == 503
+        assert headers["Content-Type"] == "application/json"
+        assert body["errors"][0]["type"] == "SERVICE_UNAVAILABLE"
+        assert headers["Retry-After"]
+    # No restart of the server: it must answer again by itself once PostgreSQL is back.
+    deadline = time.monotonic() + 30
+    while (status := call(url, tenant.key, "PATCH", {"note": "after"})[0]) != 200:
+        assert status == 503, status
+        assert time.monotonic() < deadline, "the service did not recover within 30 s"
+        time.sleep(0.5)
     tenant.customer.refresh_from_db()
     assert tenant.customer.note == "after"
