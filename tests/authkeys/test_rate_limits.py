@@ -1,11 +1,16 @@
 """Requests per API key and per user, counted in a cache every server process shares."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from authkeys import ratelimit
+from authkeys.models import RateLimitCounter
 from tests.factories import issue_key
 
 pytestmark = pytest.mark.django_db
@@ -96,8 +101,31 @@ def test_counting_in_the_database_cache_shares_counts_through_the_database(datab
     rate = ratelimit.Rate(limit=2, period=60)
     counts = [ratelimit.charge("key:db", rate, now=120.0).count for _ in range(3)]
     assert counts == [1, 2, 3]
+    assert RateLimitCounter.objects.get(name="ratelimit:key:db:60:2").count == 3
+    assert [u.count for u in ratelimit.peek(["key:db"], {"key:db": rate}, 120.0)] == [3]
     assert ratelimit.charge("key:db", rate, now=180.0).count == 1  # the next window
     assert caches["default"].__class__.__name__ == "DatabaseCache"
+
+
+def test_opening_a_window_clears_the_counters_of_windows_that_ended(database_cache):
+    RateLimitCounter.objects.create(
+        name="ratelimit:key:old:60:1", count=7, expires_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    ratelimit.charge("key:new", ratelimit.Rate(limit=2, period=60))
+
+    assert not RateLimitCounter.objects.filter(name="ratelimit:key:old:60:1").exists()
+    assert RateLimitCounter.objects.filter(name__startswith="ratelimit:key:new:").count() == 1
+
+
+@pytest.mark.postgres_only
+def test_the_counters_table_skips_the_write_ahead_log_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpersistence FROM pg_class WHERE relname = %s",
+            [RateLimitCounter._meta.db_table],
+        )
+        assert cursor.fetchone() == ("u",)
 
 
 def test_requests_over_the_limit_in_the_database_cache_get_429(database_cache, key_client, tenant):
