@@ -5,7 +5,7 @@ from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -22,7 +22,8 @@ from . import services
 from .admin_forms import CustomerAdminForm, form_attributes
 from .admin_io import CustomerImportExportMixin
 from .models import Customer, CustomerChange
-from .selectors import SEARCHED_ATTRIBUTES
+from .search import SEARCHED_ATTRIBUTES
+from .search import search as search_customers
 
 RECORD = ["balance", "version", "created_at", "updated_at"]
 # How long the currency filter's choices are reused: finding the currencies in use reads every
@@ -123,8 +124,7 @@ class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
     ]
     list_filter = ["organization", "active", "customer_type", CurrencyFilter]
     # The API's searchKeyword columns, searched for the whole phrase as the API does (see
-    # get_search_results); icontains is UPPER(col) LIKE UPPER('%…%'), which the trigram indexes on
-    # UPPER(col) serve on PostgreSQL.
+    # get_search_results and customers/search.py, whose trigram index serves it on PostgreSQL).
     search_fields = list(SEARCHED_ATTRIBUTES)
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
@@ -149,14 +149,11 @@ class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
         phrase = search_term.strip()
         if not phrase:
             return queryset, False
-        matches = Q()
-        for name in self.search_fields:
-            matches |= Q(**{f"{name}__icontains": phrase})
-        found = queryset.filter(matches)
+        found = search_customers(queryset, phrase)
         if tuple(found.query.order_by[:1]) == ("-id",) and _few_rows(found):
             # Few matches: walking the primary key backwards until 50 turn up can read the
             # whole table (3 s at a million rows); `id + 0` steers PostgreSQL to the trigram
-            # indexes and a small sort instead (85 ms). Many matches keep the index order.
+            # index and a small sort instead (85 ms). Many matches keep the index order.
             found = found.order_by((F("id") + 0).desc())
         return found, False
 

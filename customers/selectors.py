@@ -1,29 +1,19 @@
 """Reads of customers and their history. Every selector takes the organization: no default scope.
 
-Searching is `icontains` on each searched column; on PostgreSQL each of those expressions,
-`UPPER(col::text) LIKE UPPER(%s)`, is served by a trigram index (migration 0003).
+Searching is customers/search.py's: `icontains` on each searched column, found through one
+trigram index on PostgreSQL.
 """
 
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
 from organizations.models import Organization
 
 from .fields import FIELDS, Kind
 from .models import Customer, CustomerChange
-
-SEARCHED_ATTRIBUTES = (
-    "display_name",
-    "first_name",
-    "last_name",
-    "company_name",
-    "email",
-    "work_phone",
-    "personal_phone",
-    "code",
-)
+from .search import search as search_customers
 
 _COLUMNS = {field.attname for field in Customer._meta.concrete_fields}
 # Sortable: every field of the resource stored in a column, except the 64 KB note. The closing
@@ -48,10 +38,7 @@ def customer_list(
     """The organization's customers, filtered, in a total order (ties broken by id)."""
     customers = Customer.objects.filter(organization=organization)
     if search:
-        matches = Q()
-        for attribute in SEARCHED_ATTRIBUTES:
-            matches |= Q(**{f"{attribute}__icontains": search})
-        customers = customers.filter(matches)
+        customers = search_customers(customers, search)
     if active is not None:
         customers = customers.filter(active=active)
     if updated_since is not None:
@@ -61,7 +48,7 @@ def customer_list(
         # Sort a search by an expression no index provides. Otherwise PostgreSQL may walk the sort
         # index and filter row by row, hoping to meet 12 matches early; when the matches cluster
         # at the far end (old rows, say) it reads most of the table (2.3 s on 1M customers). This
-        # way it takes the matches from the trigram indexes and sorts only those: the same work
+        # way it takes the matches from the trigram index and sorts only those: the same work
         # as the page's COUNT. docs/performance.md has the plans.
         key = Coalesce(key, key)
     if descending:
