@@ -9,6 +9,7 @@ Staff who are not superusers import into, and export from, only organizations th
 
 import secrets
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django import forms
@@ -27,6 +28,8 @@ from .importing.readers import FORMATS, FileRefused, format_for
 from .importing.service import MATCHES, MODES, ImportRefused, customer_import
 
 UPLOADS = Path(tempfile.gettempdir()) / "counterpart-customer-imports"
+# A preview not confirmed within this time must be uploaded again; purge_expired deletes the file.
+UPLOAD_LIFETIME = timedelta(hours=24)
 SESSION_KEY = "customer_import"
 CONTENT_TYPES = {
     "csv": "text/csv",
@@ -149,6 +152,11 @@ class CustomerImportExportMixin:
             return HttpResponseRedirect(reverse("admin:customers_customer_import"))
         stored = Path(pending.pop("path"))
         pending.pop("token")
+        if not stored.is_file():  # purged: the preview is older than UPLOAD_LIFETIME
+            self.message_user(
+                request, "That preview has expired: upload the file again.", messages.ERROR
+            )
+            return HttpResponseRedirect(reverse("admin:customers_customer_import"))
         if not visible_organizations(request).filter(pk=pending["organization"]).exists():
             raise PermissionDenied
         result = self._run(request, None, stored, pending, dry_run=False)
@@ -204,3 +212,17 @@ class CustomerImportExportMixin:
                 self.message_user(request, f"Nothing was imported: {error}", messages.ERROR)
             stored.unlink(missing_ok=True)
             return None
+
+
+def purge_stale_uploads(now: datetime | None = None) -> int:
+    """Delete uploads whose preview was never confirmed within UPLOAD_LIFETIME; how many."""
+    cutoff = ((now or datetime.now(UTC)) - UPLOAD_LIFETIME).timestamp()
+    deleted = 0
+    for upload in UPLOADS.glob("*") if UPLOADS.is_dir() else ():
+        try:
+            if upload.is_file() and upload.stat().st_mtime < cutoff:
+                upload.unlink()
+                deleted += 1
+        except FileNotFoundError:  # confirmed (and removed) meanwhile
+            continue
+    return deleted

@@ -90,3 +90,10 @@ def customer_create_idempotent(
         status_code=201, response_body=body, etag=customer.etag
     )
     return StoredResponse(201, body, customer.etag, replayed=False)
+
+
+def purge_expired(now=None) -> int:
+    """Delete the keys older than KEY_LIFETIME (they can no longer be replayed); how many."""
+    now = timezone.now() if now is None else now
+    deleted, _ = CustomerIdempotencyKey.objects.filter(created_at__lte=now - KEY_LIFETIME).delete()
+    return deleted

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from customers import admin_io
 from customers.models import Customer, CustomerChange
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
@@ -62,6 +63,21 @@ def test_upload_previews_without_writing_then_confirm_imports_as_the_staff_user(
     customer = Customer.objects.get(code="ADM-1", organization=tenant.organization)
     change = CustomerChange.objects.get(customer_id=customer.pk)
     assert (change.door, change.actor_user) == ("import", staff.user)
+
+
+def test_confirming_a_preview_whose_upload_was_purged_asks_for_a_new_upload(
+    staff, tenant, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(admin_io, "UPLOADS", tmp_path)
+    token = upload(staff, tenant.organization).context["preview"].token
+    for stored in tmp_path.iterdir():
+        stored.unlink()  # what manage.py purge_expired does a day later
+
+    confirmed = staff.post(IMPORT_URL, {"confirm": token}, follow=True)
+
+    assert confirmed.status_code == 200
+    assert "That preview has expired: upload the file again." in confirmed.content.decode()
+    assert not Customer.objects.filter(code="ADM-1").exists()
 
 
 def test_preview_lists_every_error_and_offers_no_confirm(staff, tenant):
