@@ -23,22 +23,23 @@ import orjson
 from psycopg_pool import ConnectionPool
 
 from customers.fields import FIELDS, INPUT_SPELLINGS
+from customers.search import SEARCHED_ATTRIBUTES
 
 COMPUTED = {"closing_balance", "local_opening_balance"}
 COLUMNS = [field.attribute for field in FIELDS if field.attribute not in COMPUTED]
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM customers_customer"
 NAMES = [field.name for field in FIELDS if field.attribute not in COMPUTED]
-SEARCHED = [
-    "display_name",
-    "first_name",
-    "last_name",
-    "company_name",
-    "email",
-    "work_phone",
-    "personal_phone",
-    "code",
-]
-SEARCH = "(" + " OR ".join(f"{column} ILIKE %(pattern)s" for column in SEARCHED) + ")"
+SEARCHED = list(SEARCHED_ATTRIBUTES)
+# Counterpart's search condition (customers/search.py): the document match its trigram index
+# answers, and the exact per-column rule.
+_DOCUMENT = " || ' ' || ".join(
+    f"COALESCE({column}, '')" if column == "code" else column for column in SEARCHED
+)
+SEARCH = (
+    f"UPPER(({_DOCUMENT})::text) LIKE UPPER(%(pattern)s) AND ("
+    + " OR ".join(f"UPPER({column}::text) LIKE UPPER(%(pattern)s)" for column in SEARCHED)
+    + ")"
+)
 AUTHENTICATE = """
     SELECT api_key.organization_id FROM authkeys_apikey api_key
     JOIN organizations_organization organization ON organization.id = api_key.organization_id

@@ -1,5 +1,7 @@
 """Smoke tests of bench/ (the benchmarks themselves are run by hand, see docs/performance.md)."""
 
+import importlib
+
 from bench import floor
 from bench.generate import customer_rows
 from customers.models import Customer
@@ -23,3 +25,9 @@ def test_generated_customers_are_the_same_for_the_same_seed_and_fit_the_model():
     assert {row["organization_id"] for row in first} == {1}
     attributes = {field.attname for field in Customer._meta.concrete_fields}
     assert set(first[0]) <= attributes
+
+
+def test_the_floor_searches_the_expression_of_counterparts_search_index():
+    migration = importlib.import_module("customers.migrations.0005_one_search_index")
+
+    assert migration.DOCUMENT.replace('"', "") == floor._DOCUMENT
