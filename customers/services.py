@@ -15,9 +15,9 @@ from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import json_value
 from common.http import IfMatch
-from common.queries import unique_or_none
 from organizations.models import Branch, Organization
 
+from . import selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
 from .models import Customer, CustomerChange
 
@@ -144,9 +144,7 @@ def _locked_customer(
 
     Locking before comparing makes the check and the write that follows one atomic step.
     """
-    customer = unique_or_none(
-        Customer.objects.select_for_update().filter(organization=organization, pk=customer_id)
-    )
+    customer = selectors.customer_get_for_update(organization=organization, customer_id=customer_id)
     if customer is None:
         raise customer_not_found()
     if if_match is not None and not if_match.matches(customer.etag):
