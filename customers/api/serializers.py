@@ -1,11 +1,9 @@
 """Customer input and output serializers, built from the field table in customers/fields.py."""
 
-import functools
 import operator
 from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -19,7 +17,7 @@ from common.fields import (
     StrictEmailField,
     StrictIntegerField,
 )
-from common.serializers import StrictInputSerializer, unknown_field_error
+from common.serializers import FieldsBuiltOnce, StrictInputSerializer, unknown_field_error
 from customers.fields import (
     FIELDS,
     FIELDS_BY_NAME,
@@ -94,16 +92,12 @@ def _output_field(spec: CustomerField) -> serializers.Field:
     return serializers.CharField(**options)
 
 
-class CustomerInputSerializer(StrictInputSerializer):
+class CustomerInputSerializer(FieldsBuiltOnce, StrictInputSerializer):
     # Turns a request body into {model attribute: clean value}. Before the fields run, every key
     # is brought to its camelCase spelling; read-only fields are dropped (a client may send back
     # what it read), and unknown ones are refused by name.
 
     mode = "update"
-
-    @cached_property
-    def fields(self):
-        return _bound_input_fields(type(self), self.partial)
 
     def known_keys(self, data: Mapping) -> dict:
         accepted = self.fields
@@ -130,16 +124,6 @@ class CustomerInputSerializer(StrictInputSerializer):
         if errors:
             raise ValidationError(errors)
         return canonical
-
-
-@functools.cache
-def _bound_input_fields(serializer_class: type, partial: bool):
-    # DRF deep-copies every declared field for each serializer it builds: a tenth of a PUT's time.
-    # The fields keep no per-request state, so each input serializer class builds them once, bound
-    # to a template that holds no data; what they ask of their serializer (`root.partial`, an
-    # empty context) is the same for every request with the same `partial`.
-    template = serializer_class(partial=partial)
-    return serializers.Serializer.fields.func(template)
 
 
 def _input_serializer(
