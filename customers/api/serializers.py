@@ -1,5 +1,6 @@
 """Customer input and output serializers, built from the field table in customers/fields.py."""
 
+import functools
 import operator
 from collections.abc import Mapping
 
@@ -100,30 +101,44 @@ class CustomerInputSerializer(FieldsBuiltOnce, StrictInputSerializer):
     mode = "update"
 
     def known_keys(self, data: Mapping) -> dict:
-        accepted = self.fields
+        spellings = _spellings(type(self))
         canonical, seen, errors = {}, {}, {}
         for key, value in data.items():
-            spelling = INPUT_SPELLINGS.get(key)
-            if spelling is None:
+            spelling = spellings.get(key, _UNKNOWN)
+            if spelling is _UNKNOWN:
                 errors[key] = unknown_field_error()
                 continue
-            field, name = spelling
-            if name not in accepted:
+            if spelling is None:
                 continue  # read-only here: ignored, so a GET body can be sent back as is
-            if field.name in seen and seen[field.name][1] != value:
+            name, field = spelling
+            first = seen.get(field)
+            if first is None:
+                seen[field] = (key, value)
+                canonical[name] = value
+            elif first[1] != value:
                 errors[name] = [
                     ErrorDetail(
-                        f"Conflicts with {seen[field.name][0]}: send one spelling of this field.",
+                        f"Conflicts with {first[0]}: send one spelling of this field.",
                         code="invalid",
                     )
                 ]
-                continue
-            seen.setdefault(field.name, (key, value))
-            if not any(other in canonical for other in field.input_names):
-                canonical[name] = value
         if errors:
             raise ValidationError(errors)
         return canonical
+
+
+_UNKNOWN = object()
+
+
+@functools.cache
+def _spellings(serializer_class: type) -> dict[str, tuple[str, str] | None]:
+    """Every input key → (the name this serializer reports it under, its field's name), or None
+    for a field this serializer does not write."""
+    accepted = serializer_class().fields
+    return {
+        key: (name, field.name) if name in accepted else None
+        for key, (field, name) in INPUT_SPELLINGS.items()
+    }
 
 
 def _input_serializer(
