@@ -71,7 +71,7 @@ class _StrictText:
         if is_empty:
             return value
         try:
-            value = self.check(data, **self.limits())
+            value = self.check(data, **self._limits)
         except values.InvalidValue as error:
             raise _drf_error(error) from None
         if value == "":
@@ -79,6 +79,10 @@ class _StrictText:
         if self._more_to_check or not value.isascii():
             self.run_validators(value)
         return value
+
+    @cached_property
+    def _limits(self) -> dict:
+        return self.limits()
 
     @cached_property
     def _more_to_check(self) -> bool:

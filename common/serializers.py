@@ -28,6 +28,12 @@ class FieldsBuiltOnce(serializers.Serializer):
     def fields(self):
         return _bound_fields(type(self), self.partial)
 
+    def run_validators(self, value):
+        # DRF first gathers every read-only field's default for the serializer's own validators,
+        # a walk over all the fields; a serializer without validators has no use for them.
+        if self.validators:
+            super().run_validators(value)
+
 
 @functools.cache
 def _bound_fields(serializer_class: type, partial: bool):
