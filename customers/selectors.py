@@ -4,9 +4,12 @@ Searching is `icontains` on each searched column; on PostgreSQL each of those ex
 `UPPER(col::text) LIKE UPPER(%s)`, is served by a trigram index (migration 0003).
 """
 
+import functools
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.db.transaction import TransactionManagementError
@@ -47,9 +50,32 @@ def customer_list(
     descending: bool = True,
     active: bool | None = None,
     updated_since: datetime | None = None,
-) -> QuerySet[Customer]:
+) -> "CustomerList":
     """The organization's customers, filtered, in a total order (ties broken by id)."""
-    customers = Customer.objects.filter(organization=organization)
+    customers = _customers(
+        organization.pk,
+        search=search,
+        sort_by=sort_by,
+        descending=descending,
+        active=active,
+        updated_since=updated_since,
+    )
+    pages = None
+    if not search and updated_since is None:
+        pages = _compiled_pages(sort_by, descending, active)
+    return CustomerList(customers, organization.pk, pages)
+
+
+def _customers(
+    organization_id: int,
+    *,
+    search: str | None,
+    sort_by: str,
+    descending: bool,
+    active: bool | None,
+    updated_since: datetime | None,
+) -> QuerySet[Customer]:
+    customers = Customer.objects.filter(organization_id=organization_id)
     if search:
         matches = Q()
         for attribute in SEARCHED_ATTRIBUTES:
@@ -70,6 +96,73 @@ def customer_list(
     if descending:
         return customers.order_by(key.desc(), F("id").desc())
     return customers.order_by(key.asc(), F("id").asc())
+
+
+class CompiledPages(CompiledLookup):
+    """Pages (LIMIT/OFFSET) of a queryset, its SQL compiled once per database the way
+    CompiledLookup compiles a lookup's; `make_queryset(*params)` filters by exactly `params`."""
+
+    def rows(self, params: list, *, offset: int, limit: int) -> list:
+        alias = router.db_for_read(self.model)
+        compiled = self._by_alias.get(alias) or self._compile(alias)
+        connection = connections[alias]
+        window = connection.ops.limit_offset_sql(offset, offset + limit)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{compiled.sql} {window}", params)
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        return [self.model.from_db(alias, compiled.attnames, row[compiled.fields]) for row in rows]
+
+    def _compile(self, alias: str):
+        compiled = super()._compile(alias)
+        # LIMIT/OFFSET must be the last clause Django writes for this query on this database.
+        sliced = self._make_queryset(*self._sentinels)[7:12].query.get_compiler(using=alias)
+        window = connections[alias].ops.limit_offset_sql(7, 12)
+        if compiled.populators or sliced.as_sql()[0] != f"{compiled.sql} {window}":
+            del self._by_alias[alias]
+            raise ImproperlyConfigured(f"{self.model.__name__}: these pages cannot be compiled")
+        return compiled
+
+
+@functools.cache
+def _compiled_pages(sort_by: str, descending: bool, active: bool | None) -> CompiledPages:
+    # One per ordering and active filter (at most a few hundred), built on first use. A search or
+    # an updatedSince filter goes through the ORM as before.
+    return CompiledPages(
+        Customer,
+        lambda organization_id: _customers(
+            organization_id,
+            search=None,
+            sort_by=sort_by,
+            descending=descending,
+            active=active,
+            updated_since=None,
+        ),
+        sentinels=[1],
+    )
+
+
+@dataclass(frozen=True)
+class CustomerList:
+    """What customer_list gives paginate: its count, and its rows by slice.
+
+    Compiling the page's SELECT of 45 columns, with its ordering, was a third of a list request's
+    CPU; a list without search or updatedSince reads its page with SQL compiled once per process.
+    """
+
+    queryset: QuerySet[Customer]
+    organization_id: int
+    pages: CompiledPages | None
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, window: slice) -> list[Customer]:
+        if self.pages is None:
+            return list(self.queryset[window])
+        start = window.start or 0
+        return self.pages.rows([self.organization_id], offset=start, limit=window.stop - start)
 
 
 def customer_history(*, organization: Organization, customer_id: int) -> QuerySet[CustomerChange]:

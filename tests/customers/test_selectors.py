@@ -1,5 +1,7 @@
 """customers/selectors.py: the one-customer reads, compiled once, answer what the ORM would."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
@@ -7,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from customers import selectors
 from customers.models import Customer
-from tests.factories import seed_customer
+from tests.factories import CustomerFactory, seed_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +65,53 @@ def test_customer_get_for_update_refuses_to_run_outside_a_transaction(tenant):
         selectors.customer_get_for_update(
             organization=tenant.organization, customer_id=tenant.customer.pk
         )
+
+
+@pytest.fixture
+def many(tenant, other_tenant):
+    """Seven customers of A (ties on name and balance, some inactive), one of B."""
+    rows = [
+        ("Beta", "5", True),
+        ("alpha", "5", False),
+        ("Beta", "1", True),
+        ("Gamma", "-2", False),
+        ("delta", "5", True),
+        ("Beta", "0", True),
+    ]
+    for name, balance, active in rows:
+        CustomerFactory(
+            organization=tenant.organization, display_name=name, balance=balance, active=active
+        )
+    CustomerFactory(organization=other_tenant.organization, display_name="Other")
+
+
+@pytest.mark.parametrize("sort_by", ["createdAt", "displayName", "balance", "code", "active"])
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("active", [None, True, False])
+def test_compiled_pages_are_the_orms_pages(tenant, many, sort_by, descending, active):
+    listed = selectors.customer_list(
+        organization=tenant.organization, sort_by=sort_by, descending=descending, active=active
+    )
+    orm = listed.queryset
+
+    assert listed.pages is not None
+    for start, stop in [(0, 12), (0, 3), (2, 5), (5, 9), (40, 52)]:
+        assert [c.pk for c in listed[start:stop]] == [c.pk for c in orm[start:stop]]
+    [first] = listed[0:1]
+    same_row(first, Customer.objects.get(pk=first.pk))
+    assert listed.count() == orm.count()
+
+
+def test_a_search_or_a_date_filter_pages_through_the_orm(tenant, many):
+    for filters in [{"search": "beta"}, {"updated_since": datetime(2000, 1, 1, tzinfo=UTC)}]:
+        listed = selectors.customer_list(organization=tenant.organization, **filters)
+        assert listed.pages is None
+        assert [c.pk for c in listed[0:12]] == [c.pk for c in listed.queryset[0:12]]
+
+
+def test_a_page_costs_one_query(tenant, many, max_queries):
+    listed = selectors.customer_list(organization=tenant.organization, sort_by="displayName")
+    listed[0:2]  # compiled on first use: no query of its own either way
+
+    with max_queries(1):
+        assert len(listed[1:4]) == 3
