@@ -99,8 +99,20 @@ def _customers(
 
 
 class CompiledPages(CompiledLookup):
-    """Pages (LIMIT/OFFSET) of a queryset, its SQL compiled once per database the way
-    CompiledLookup compiles a lookup's; `make_queryset(*params)` filters by exactly `params`."""
+    """Pages (LIMIT/OFFSET) of a queryset and its count, their SQL compiled once per database the
+    way CompiledLookup compiles a lookup's; `make_queryset(*params)` filters one table by exactly
+    `params`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._counts: dict[str, str] = {}
+
+    def count(self, params: list) -> int:
+        alias = router.db_for_read(self.model)
+        sql = self._counts.get(alias) or self._compile_count(alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
 
     def rows(self, params: list, *, offset: int, limit: int) -> list:
         alias = router.db_for_read(self.model)
@@ -123,6 +135,22 @@ class CompiledPages(CompiledLookup):
             del self._by_alias[alias]
             raise ImproperlyConfigured(f"{self.model.__name__}: these pages cannot be compiled")
         return compiled
+
+    def _compile_count(self, alias: str) -> str:
+        # What QuerySet.count() sends for a filter of one table (tests compare the two): the
+        # page's own WHERE under a COUNT(*).
+        compiler = (self._by_alias.get(alias) or self._compile(alias)).compiler
+        query = compiler.query
+        tables = [name for name, uses in query.alias_refcount.items() if uses]
+        if len(tables) != 1 or query.distinct or query.annotations or query.extra:
+            raise ImproperlyConfigured(f"{self.model.__name__}: this count cannot be compiled")
+        where, params = compiler.compile(compiler.where)
+        if tuple(params) != self._sentinels:
+            raise ImproperlyConfigured(f"{self.model.__name__} count: parameters out of order")
+        quote = connections[alias].ops.quote_name
+        sql = f"SELECT COUNT(*) AS {quote('__count')} FROM {quote(tables[0])} WHERE {where}"  # noqa: S608
+        self._counts[alias] = sql
+        return sql
 
 
 @functools.cache
@@ -147,8 +175,8 @@ def _compiled_pages(sort_by: str, descending: bool, active: bool | None) -> Comp
 class CustomerList:
     """What customer_list gives paginate: its count, and its rows by slice.
 
-    Compiling the page's SELECT of 45 columns, with its ordering, was a third of a list request's
-    CPU; a list without search or updatedSince reads its page with SQL compiled once per process.
+    Compiling the page's SELECT of 45 columns, with its ordering, and its COUNT was two fifths of
+    a list request's CPU; a list without search or updatedSince runs SQL compiled once per process.
     """
 
     queryset: QuerySet[Customer]
@@ -156,7 +184,9 @@ class CustomerList:
     pages: CompiledPages | None
 
     def count(self) -> int:
-        return self.queryset.count()
+        if self.pages is None:
+            return self.queryset.count()
+        return self.pages.count([self.organization_id])
 
     def __getitem__(self, window: slice) -> list[Customer]:
         if self.pages is None:

@@ -99,7 +99,10 @@ def test_compiled_pages_are_the_orms_pages(tenant, many, sort_by, descending, ac
         assert [c.pk for c in listed[start:stop]] == [c.pk for c in orm[start:stop]]
     [first] = listed[0:1]
     same_row(first, Customer.objects.get(pk=first.pk))
-    assert listed.count() == orm.count()
+    with CaptureQueriesContext(connection) as queries:
+        assert listed.count() == orm.count() == {None: 7, True: 5, False: 2}[active]
+    compiled_count, orm_count = (query["sql"] for query in queries.captured_queries)
+    assert compiled_count == orm_count
 
 
 def test_a_search_or_a_date_filter_pages_through_the_orm(tenant, many):
