@@ -1,10 +1,18 @@
 """Where one PUT's time goes: the WSGI application under production settings, in one process.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --requests 300 [--method GET]
+    DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --method LIST --instructions
 
 Calls config.wsgi's application (or, with --app floor, bench/floor.py's) directly, with no server
-and no network, for random customers of bench/generate.py's data with the reference page's body,
-and prints pyinstrument's summary of where the time went (--time-only: wall and CPU time only).
+and no network, for random customers of bench/generate.py's data with the reference page's body
+(LIST: a random page of 12 of the organization's customers, as bench/wrk/scenario.lua asks), and
+prints pyinstrument's summary of where the time went (--time-only: wall and CPU time only).
+
+--instructions runs the same requests under `valgrind --tool=callgrind` and counts the
+instructions this process executes per request, the warm-up excluded: unlike a clock it does not
+depend on what else the machine runs (PostgreSQL's own work is in another process, not counted).
+The warm-up sends one request per organization, so that no API key's lastUsedAt (written at most
+once a minute) is written during the measured requests.
 """
 
 import argparse
@@ -12,8 +20,12 @@ import contextlib
 import io
 import os
 import random
+import re
 import secrets
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
@@ -40,11 +52,15 @@ application = counterpart
 def environ(method: str, tenant: list[str], body: bytes) -> dict:
     key, _, low, high = tenant
     result = {
-        "REQUEST_METHOD": method,
+        "REQUEST_METHOD": "GET" if method == "LIST" else method,
         "PATH_INFO": f"/api/customers/{random.randint(int(low), int(high))}",
         "HTTP_HOST": "127.0.0.1",
         "HTTP_AUTHORIZATION": f"Bearer {key}",
     }
+    if method == "LIST":
+        result.update(
+            PATH_INFO="/api/customers", QUERY_STRING=f"page={random.randint(1, 50)}&pageSize=12"
+        )
     if method == "PUT":
         result.update(
             CONTENT_TYPE="application/json",
@@ -62,27 +78,74 @@ def call(env: dict) -> None:
         raise SystemExit(f"{env['REQUEST_METHOD']} {env['PATH_INFO']} answered {statuses[0]}")
 
 
+def callgrind(switch: str) -> None:
+    """Count instructions from here on ("on") or stop counting ("off"), under callgrind only."""
+    if os.environ.get("PROFILE_PUT_CALLGRIND") == "1":
+        subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True)
+
+
+def count_instructions(args) -> None:
+    """Run this script again under callgrind, counting only the measured requests."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt-get install -y valgrind)")
+    argv = [arg for arg in sys.argv[1:] if arg != "--instructions"]
+    with tempfile.TemporaryDirectory() as tmp:
+        completed = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={tmp}/callgrind.out",
+                sys.executable,
+                __file__,
+                *argv,
+                "--time-only",
+            ],
+            env={**os.environ, "PROFILE_PUT_CALLGRIND": "1"},
+            capture_output=True,
+            text=True,
+        )
+    found = re.search(r"Collected : (\d+)", completed.stderr)
+    if completed.returncode or found is None:
+        raise SystemExit(completed.stdout + completed.stderr)
+    per_request = int(found[1]) / args.requests
+    print(
+        f"{args.app} {args.method}: {per_request / 1e6:.2f} million instructions per request in "
+        f"this process ({args.requests} requests, callgrind)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--method", default="PUT", choices=["PUT", "GET"])
+    parser.add_argument("--method", default="PUT", choices=["PUT", "GET", "LIST"])
     parser.add_argument("--time-only", action="store_true", help="time without the profiler")
+    parser.add_argument("--instructions", action="store_true", help="count with callgrind")
     parser.add_argument("--app", choices=list(APPS), default="counterpart")
+    parser.add_argument("--seed", type=int, help="the same customers and pages every run")
     args = parser.parse_args()
+    if args.instructions:
+        return count_instructions(args)
     global application
     application = APPS[args.app]
+    random.seed(args.seed)
     out = BENCH / "out"
     tenants = [line.split("\t") for line in (out / "tenants.tsv").read_text().splitlines()]
     body = (out / "put_body.json").read_bytes()
-    for _ in range(20):  # warm up: imports, the pool, the first queries
+    # Warm up: imports, the pool, the first queries, and each key's lastUsedAt (once a minute).
+    for tenant in tenants:
+        call(environ("GET", tenant, body))
+    for _ in range(20):
         call(environ(args.method, random.choice(tenants), body))
     envs = [environ(args.method, random.choice(tenants), body) for _ in range(args.requests)]
     profiler = Profiler(interval=0.0005)
+    callgrind("on")
     started, cpu_started = time.perf_counter(), time.process_time()
     with contextlib.nullcontext() if args.time_only else profiler:
         for env in envs:
             call(env)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    callgrind("off")
     if not args.time_only:
         print(profiler.output_text(unicode=True, show_all=os.environ.get("PROFILE_ALL") == "1"))
     print(

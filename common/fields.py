@@ -7,12 +7,19 @@ plain functions of common/values.py, which the bulk import runs too.
 """
 
 import datetime as dt
-from contextlib import contextmanager
 from decimal import Decimal
 
+from django.core.validators import (
+    EmailValidator,
+    MaxLengthValidator,
+    MinLengthValidator,
+    ProhibitNullCharactersValidator,
+)
+from django.utils.functional import cached_property
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from common import values
 from common.currencies import iso4217_codes, validate_currency_code
@@ -21,12 +28,8 @@ MAX_ID = values.MAX_ID
 MAX_TEXT = 2**31 - 1  # a text field without its own max_length
 
 
-@contextmanager
-def _as_drf_error():
-    try:
-        yield
-    except values.InvalidValue as error:
-        raise serializers.ValidationError(error.message, code=error.code) from None
+def _drf_error(error: values.InvalidValue) -> serializers.ValidationError:
+    return serializers.ValidationError(error.message, code=error.code)
 
 
 def json_number(value: Decimal | None) -> int | float | None:
@@ -53,6 +56,8 @@ def json_value(value):
 
 class _StrictText:
     check = staticmethod(values.text)
+    # DRF's validators that `check` repeats: it has enforced the same limits already.
+    checked = (MaxLengthValidator, MinLengthValidator, ProhibitNullCharactersValidator)
 
     def __init__(self, *, empty_value="", **kwargs):
         # What null and "" mean: "" for a text column, None for a nullable one such as `code`.
@@ -65,12 +70,27 @@ class _StrictText:
         is_empty, value = self.validate_empty_values(data)
         if is_empty:
             return value
-        with _as_drf_error():
-            value = self.check(data, **self.limits())
+        try:
+            value = self.check(data, **self._limits)
+        except values.InvalidValue as error:
+            raise _drf_error(error) from None
         if value == "":
             return self.empty_value
-        self.run_validators(value)
+        if self._more_to_check or not value.isascii():
+            self.run_validators(value)
         return value
+
+    @cached_property
+    def _limits(self) -> dict:
+        return self.limits()
+
+    @cached_property
+    def _more_to_check(self) -> bool:
+        """Whether a validator does more than `check` did (a currency code's, say). Otherwise only
+        DRF's surrogate check is left, and ASCII text has no surrogates: the validators would run
+        for nothing, a third of a text field's validation."""
+        done = (*self.checked, ProhibitSurrogateCharactersValidator)
+        return not all(isinstance(validator, done) for validator in self.validators)
 
     def limits(self) -> dict:
         limits = {"max_length": self.max_length if self.max_length is not None else MAX_TEXT}
@@ -97,6 +117,7 @@ class CurrencyCodeField(StrictCharField):
 
 class StrictEmailField(_StrictText, serializers.EmailField):
     check = staticmethod(values.email)
+    checked = (*_StrictText.checked, EmailValidator)  # values.email accepts what it accepts
 
     def limits(self) -> dict:
         return {"max_length": super().limits()["max_length"]}
@@ -104,8 +125,10 @@ class StrictEmailField(_StrictText, serializers.EmailField):
 
 class StrictBooleanField(serializers.BooleanField):
     def to_internal_value(self, data):
-        with _as_drf_error():
+        try:
             return values.boolean(data)
+        except values.InvalidValue as error:
+            raise _drf_error(error) from None
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -115,19 +138,23 @@ class StrictIntegerField(serializers.IntegerField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        with _as_drf_error():
+        try:
             return values.whole_number(data, min_value=self.min_value, max_value=self.max_value)
+        except values.InvalidValue as error:
+            raise _drf_error(error) from None
 
 
 class StrictDecimalField(serializers.DecimalField):
     def to_internal_value(self, data):
-        with _as_drf_error():
+        try:
             return values.decimal(
                 data,
                 max_digits=self.max_digits,
                 decimal_places=self.decimal_places,
                 min_value=self.min_value,
             )
+        except values.InvalidValue as error:
+            raise _drf_error(error) from None
 
     def to_representation(self, value):
         return json_number(value)
@@ -137,8 +164,10 @@ class DateOrDateTimeField(serializers.DateTimeField):
     """ISO 8601 date-time; a bare date means midnight UTC. Naive times are taken as UTC."""
 
     def to_internal_value(self, value):
-        with _as_drf_error():
+        try:
             return values.date_or_datetime(value)
+        except values.InvalidValue as error:
+            raise _drf_error(error) from None
 
     def to_representation(self, value):
         return json_value(value)

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from .query_params import QueryIntegerField
+from .serializers import FieldsBuiltOnce
 
 DEFAULT_PAGE_SIZE = 12
 MAX_PAGE_SIZE = 500
@@ -36,7 +37,7 @@ def paginate(queryset, *, page: int, page_size: int) -> Page:
     return Page(rows=rows, page=page, page_size=page_size, total=total)
 
 
-class PageParamsSerializer(serializers.Serializer):
+class PageParamsSerializer(FieldsBuiltOnce):
     """`page` and `pageSize` (or `page_size`), shared by every paginated list."""
 
     page = QueryIntegerField(required=False, default=1, min_value=1, help_text="Page, from 1.")

@@ -5,6 +5,7 @@ The contract takes every list parameter in camelCase or snake_case and answers a
 query string onto them first, refusing what it cannot place.
 """
 
+import functools
 import re
 
 from rest_framework import serializers
@@ -34,10 +35,15 @@ class QueryIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+@functools.cache
+def _spellings(serializer_class) -> dict[str, str]:
+    names = serializer_class().fields
+    return {spelling: name for name in names for spelling in (name, _to_snake(name))}
+
+
 def read_query_params(serializer_class, query_params) -> dict:
     """Validate a QueryDict with `serializer_class`, whose fields are the camelCase names."""
-    names = serializer_class().fields
-    spellings = {spelling: name for name in names for spelling in (name, _to_snake(name))}
+    spellings = _spellings(serializer_class)
     canonical, errors = {}, {}
     for key in query_params:
         name = spellings.get(key)

@@ -1,7 +1,9 @@
 """Input serializers that refuse what they do not know, and say so in the OpenAPI document."""
 
+import functools
 from collections.abc import Mapping
 
+from django.utils.functional import cached_property
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -11,6 +13,32 @@ from .naming import to_snake
 
 def unknown_field_error() -> list[ErrorDetail]:
     return [ErrorDetail("Unknown field.", code="unknown_field")]
+
+
+class FieldsBuiltOnce(serializers.Serializer):
+    """A serializer whose fields are built once per class (and `partial`), not per instance.
+
+    DRF deep-copies every declared field for each serializer it builds: a tenth of a PUT's time, a
+    quarter of a list's (its query parameters). Only for fields that keep no per-request state and
+    ask their serializer for nothing but `partial`: they are bound to a template that holds no data
+    and an empty context, the same for every request.
+    """
+
+    @cached_property
+    def fields(self):
+        return _bound_fields(type(self), self.partial)
+
+    def run_validators(self, value):
+        # DRF first gathers every read-only field's default for the serializer's own validators,
+        # a walk over all the fields; a serializer without validators has no use for them.
+        if self.validators:
+            super().run_validators(value)
+
+
+@functools.cache
+def _bound_fields(serializer_class: type, partial: bool):
+    template = serializer_class(partial=partial)
+    return serializers.Serializer.fields.func(template)
 
 
 class StrictInputSerializer(serializers.Serializer):

@@ -4,9 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.views import api_not_found
 
+# Customers first: the busiest routes resolve without trying the sign-in and key patterns first.
 api_patterns = [
-    path("", include("authkeys.urls")),
     path("", include("customers.api.urls")),
+    path("", include("authkeys.urls")),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says.

@@ -11,13 +11,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common import saves
 from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import json_value
 from common.http import IfMatch
-from common.queries import unique_or_none
 from organizations.models import Branch, Organization
 
+from . import selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
 from .models import Customer, CustomerChange
 
@@ -53,7 +54,7 @@ def record_change(
 ) -> CustomerChange:
     """Write one history row; `changes` maps model attributes to (old, new)."""
     change = change_row(customer=customer, action=action, actor=actor, changes=changes)
-    change.save(force_insert=True)
+    saves.insert(change)
     return change
 
 
@@ -123,7 +124,7 @@ def customer_create(*, organization: Organization, data: dict, actor: Actor) -> 
     customer.balance = customer.opening_balance
     try:
         with transaction.atomic():
-            customer.save(force_insert=True)
+            saves.insert(customer)
     except IntegrityError:
         if customer.code is not None:
             raise customer_code_taken() from None
@@ -144,9 +145,7 @@ def _locked_customer(
 
     Locking before comparing makes the check and the write that follows one atomic step.
     """
-    customer = unique_or_none(
-        Customer.objects.select_for_update().filter(organization=organization, pk=customer_id)
-    )
+    customer = selectors.customer_get_for_update(organization=organization, customer_id=customer_id)
     if customer is None:
         raise customer_not_found()
     if if_match is not None and not if_match.matches(customer.etag):
@@ -177,7 +176,7 @@ def _apply(
         # No savepoint of its own: every caller is atomic, so on a clash the error unwinds that
         # transaction (or its savepoint, when nested) anyway. That spares two round trips per write.
         with transaction.atomic(savepoint=False):
-            customer.save(update_fields=[*changed, "version", "updated_at"])
+            saves.update(customer, [*changed, "version", "updated_at"])
     except IntegrityError:
         if "code" in changed:
             raise customer_code_taken() from None

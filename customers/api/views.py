@@ -10,7 +10,6 @@ from common.errors import ApplicationError
 from common.fields import MAX_ID
 from common.http import IfMatch
 from common.pagination import PageParamsSerializer, paginate
-from common.queries import unique_or_none
 from common.query_params import read_query_params
 from common.views import OrganizationScopedViewSet
 from customers import idempotency, selectors, services
@@ -187,7 +186,9 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
         return int(raw)
 
     def get_customer(self) -> Customer:
-        customer = unique_or_none(self.get_queryset().filter(pk=self.customer_id()))
+        customer = selectors.customer_get(
+            organization=self.organization, customer_id=self.customer_id()
+        )
         if customer is None:
             raise services.customer_not_found()
         return customer

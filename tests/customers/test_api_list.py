@@ -44,6 +44,19 @@ def test_default_is_newest_first_in_pages_of_twelve(tenant, key_client, abc):
     }
 
 
+def test_one_requests_parameters_do_not_carry_over_to_the_next(tenant, key_client, abc):
+    # The parameters' fields are built once per process and shared by every request.
+    sorted_ = key_client.get(f"{URL}?columnSortBy=displayName&sortOrder=ASC&pageSize=2&page=2")
+    refused = key_client.get(f"{URL}?sortOrder=sideways")
+    default = key_client.get(URL)
+
+    assert names(sorted_) == ["Delta", "Gamma"]
+    assert refused.status_code == 400
+    assert names(default) == ["Delta", "Gamma", "Beta", "Aardvark"]
+    assert default.json()["pagination"] == {"page": 1, "pageSize": 12, "total": 4}
+    assert default.json()["filterMeta"]["sortOrder"] == "DESC"
+
+
 @pytest.mark.parametrize(
     "query",
     [

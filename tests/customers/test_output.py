@@ -36,3 +36,25 @@ def test_customer_data_gives_each_customer_its_own_values(tenant, other_tenant):
     assert second["id"] == other_tenant.customer.pk
     assert first["displayName"] == tenant.customer.display_name
     assert second["displayName"] == other_tenant.customer.display_name
+
+
+def test_customer_data_leaves_empty_values_as_the_serializer_does(tenant):
+    customer = CustomerFactory(
+        organization=tenant.organization,
+        code=None,
+        opening_balance_at=None,
+        opening_balance_branch=None,
+        website="",
+        active=False,
+    )
+    customer.refresh_from_db()
+
+    data = customer_data(customer)
+
+    assert data == CustomerSerializer(customer).data
+    assert (data["code"], data["openingBalanceAt"], data["openingBalanceBranchId"]) == (
+        None,
+        None,
+        None,
+    )
+    assert (data["website"], data["active"]) == ("", False)
