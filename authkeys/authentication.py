@@ -2,8 +2,10 @@
 
 This is the one place that decides which organization a request acts for. It returns
 `(user, principal)`; views read the organization from `request.auth.organization`, never from the
-body or the URL. Once the principal is known it is charged one request against its rate limit
-(authkeys.throttling), before any permission check, so every authenticated request counts.
+body or the URL. The query that finds the credential (the key's row, the JWT's membership) also
+counts the request against its rate limit (authkeys.throttling.find_and_count); the verdict on
+that count comes once the credential has passed its checks, before any permission check, so every
+authenticated request counts and a refused credential is answered 401/403, not 429.
 """
 
 import hmac
@@ -21,8 +23,16 @@ from organizations.models import Membership, Organization, User
 from . import crypto
 from .lookups import CompiledLookup
 from .models import ApiKey
+from .ratelimit import Usage
 from .services import api_key_touch
-from .throttling import CredentialRateThrottle
+from .throttling import (
+    API_KEY_COUNTER,
+    API_KEY_SCOPE,
+    USER_COUNTER,
+    USER_SCOPE,
+    CredentialRateThrottle,
+    find_and_count,
+)
 
 ORGANIZATION_HEADER = "organization-id"
 _ORGANIZATION_META_KEY = "HTTP_ORGANIZATION_ID"
@@ -96,29 +106,36 @@ class BearerAuthentication(BaseAuthentication):
         if scheme.lower() != self.keyword or not token or " " in token:
             raise _fail("The Authorization header must be 'Bearer <token>'.")
         if token.startswith(crypto.PREFIX):
-            principal = self._authenticate_api_key(request, token)
+            principal, usage = self._authenticate_api_key(request, token)
         else:
-            principal = self._authenticate_jwt(request, token)
-        self._charge_rate_limit(request, principal)
+            principal, usage = self._authenticate_jwt(request, token)
+        self._enforce_rate_limit(request, usage)
         return principal.user, principal
 
     @staticmethod
-    def _charge_rate_limit(request, principal: Principal) -> None:
-        throttle = CredentialRateThrottle(principal)
+    def _enforce_rate_limit(request, usage: Usage) -> None:
+        throttle = CredentialRateThrottle(usage)
         if not throttle.allow_request(request, None):
             raise exceptions.Throttled(wait=throttle.wait())
 
     @staticmethod
-    def _find_api_key(key_digest: str) -> ApiKey | None:
-        """The one indexed query of the API-key path (benchmarks replace it to time the rest)."""
-        return _API_KEY_BY_DIGEST.get(key_digest)
+    def _find_api_key(key_digest: str) -> tuple[ApiKey | None, Usage | None]:
+        """The one indexed query of the API-key path (benchmarks replace it to time the rest):
+        the key with its organization and creator, and its request counted if the key exists."""
+        return find_and_count(
+            _API_KEY_BY_DIGEST,
+            key_digest,
+            counter=API_KEY_COUNTER,
+            scope=API_KEY_SCOPE,
+            id_field="id",
+        )
 
-    def _authenticate_api_key(self, request, key: str) -> Principal:
+    def _authenticate_api_key(self, request, key: str) -> tuple[Principal, Usage]:
         invalid = _fail("Invalid API key.")
         if not crypto.is_well_formed(key):
             raise invalid
         key_digest = crypto.digest(key)
-        api_key = self._find_api_key(key_digest)
+        api_key, usage = self._find_api_key(key_digest)
         now = timezone.now()
         if (
             api_key is None
@@ -130,11 +147,12 @@ class BearerAuthentication(BaseAuthentication):
         if requested is not None and requested.strip() != str(api_key.organization_id):
             raise OrganizationAccessDenied()
         api_key_touch(api_key=api_key, now=now)
-        return Principal(
+        principal = Principal(
             organization=api_key.organization, user=api_key.created_by, api_key=api_key
         )
+        return principal, usage
 
-    def _authenticate_jwt(self, request, raw_token: str) -> Principal:
+    def _authenticate_jwt(self, request, raw_token: str) -> tuple[Principal, Usage]:
         try:
             token = self._jwt.get_validated_token(raw_token.encode())
         except (exceptions.APIException, TokenError):
@@ -149,9 +167,9 @@ class BearerAuthentication(BaseAuthentication):
             raise OrganizationIdRequired()
         organization_id = _parse_id(requested)
 
-        membership = None
+        membership = usage = None
         if organization_id is not None:
-            membership = self._find_membership(user_id, organization_id)
+            membership, usage = self._find_membership(user_id, organization_id)
         if membership is None:
             self._require_active_user(user_id)
             raise OrganizationAccessDenied()
@@ -159,14 +177,23 @@ class BearerAuthentication(BaseAuthentication):
             raise _fail("The user is inactive.")
         if not (membership.is_active and membership.organization.is_active):
             raise OrganizationAccessDenied()
-        return Principal(
+        principal = Principal(
             organization=membership.organization, user=membership.user, role=membership.role
         )
+        return principal, usage
 
     @staticmethod
-    def _find_membership(user_id, organization_id: int) -> Membership | None:
-        """One query: the membership with its user and organization."""
-        return _MEMBERSHIP.get(int(user_id), organization_id)
+    def _find_membership(user_id, organization_id: int) -> tuple[Membership | None, Usage | None]:
+        """One query: the membership with its user and organization, and the user's request
+        counted if the membership exists."""
+        return find_and_count(
+            _MEMBERSHIP,
+            int(user_id),
+            organization_id,
+            counter=USER_COUNTER,
+            scope=USER_SCOPE,
+            id_field="user_id",
+        )
 
     @staticmethod
     def _require_active_user(user_id) -> None:

@@ -4,7 +4,9 @@ A window is `period` seconds long and aligned to the clock, so every process nam
 counter for the same moment without talking to the others. Counting is one increment per request:
 - Redis (`REDIS_URL`): one `INCR` (and an `EXPIRE` by the request that opens the window).
 - the database cache (the default): one upsert on the counters' own table (`RateLimitCounter`,
-  UNLOGGED on PostgreSQL), not DatabaseCache.incr, which is a read and a write.
+  UNLOGGED on PostgreSQL), not DatabaseCache.incr, which is a read and a write. On PostgreSQL a
+  lookup can run the upsert inside its own statement (`database_charge`): the API-key lookup
+  does, so that finding the key and counting its request is one round trip.
 - any other cache (process memory in the tests): `cache.incr`, and `cache.add` to open a window.
 A fixed window lets a client send up to twice the limit across a window boundary; in exchange a
 request costs one counter and no list of timestamps (DRF's SimpleRateThrottle keeps a list).
@@ -13,7 +15,7 @@ request costs one counter and no list of timestamps (DRF's SimpleRateThrottle ke
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
@@ -63,10 +65,16 @@ class Usage:
         return self.count > self.limit
 
 
-def _window(name: str, rate: Rate, now: float) -> tuple[str, int]:
+def _window_parts(name: str, rate: Rate, now: float) -> tuple[str, str, int]:
+    """The counter's key, `name` in the middle, split there; and the seconds left in the window."""
     window = int(now // rate.period)
     reset = max(int((window + 1) * rate.period - now), 1)
-    return f"ratelimit:{name}:{rate.period}:{window}", reset
+    return f"ratelimit:{name}", f":{rate.period}:{window}", reset
+
+
+def _window(name: str, rate: Rate, now: float) -> tuple[str, int]:
+    before, after, reset = _window_parts(name, rate, now)
+    return before + after, reset
 
 
 def charge(name: str, rate: Rate, now: float | None = None) -> Usage:
@@ -129,25 +137,92 @@ def _increment_redis(cache: RedisCache, key: str, timeout: int) -> int:
     return count
 
 
+def upsert_sql(name: str = "%s", rows: str = "") -> str:
+    """The statement that counts one request in the database store: it returns the new count.
+
+    Its parameters: those of `name`, the SQL expression that names the counter, then the
+    counter's expiry. `rows` ("FROM …") counts once per row it yields, so not at all when it
+    yields none; without it the statement counts once.
+    """
+    table = RateLimitCounter._meta.db_table
+    return (
+        f"INSERT INTO {table} (name, count, expires_at) SELECT {name}, 1, %s{rows} "
+        f"ON CONFLICT (name) DO UPDATE SET count = {table}.count + 1 RETURNING count"
+    )
+
+
 def _increment_in_database(key: str, timeout: int) -> int:
     # With the database cache configured, counters go to their own table rather than through
     # DatabaseCache.incr, which is a read then a write (six statements, racy between processes)
     # and counts the whole cache table on every write. Here one atomic upsert counts a request;
     # the request that opens a window also clears the windows that have ended.
-    table = RateLimitCounter._meta.db_table
     connection = connections[router.db_for_write(RateLimitCounter)]
     now = timezone.now()
     expires_at = connection.ops.adapt_datetimefield_value(now + timedelta(seconds=timeout))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (name, count, expires_at) VALUES (%s, 1, %s) "  # noqa: S608
-            f"ON CONFLICT (name) DO UPDATE SET count = {table}.count + 1 RETURNING count",
-            [key, expires_at],
-        )
+        cursor.execute(upsert_sql(), [key, expires_at])
         count = cursor.fetchone()[0]
-        if count == 1:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE expires_at < %s",  # noqa: S608
-                [connection.ops.adapt_datetimefield_value(now)],
-            )
+    if count == 1:
+        _clear_ended_windows(connection, now)
     return count
+
+
+def _clear_ended_windows(connection, now: datetime) -> None:
+    table = RateLimitCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE expires_at < %s",  # noqa: S608
+            [connection.ops.adapt_datetimefield_value(now)],
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseCharge:
+    """One request to count in the database store by a statement of the caller's own.
+
+    For a lookup that finds the row whose id names the counter: the lookup and the count become
+    one statement, one round trip (`authkeys.lookups.CompiledLookup.get_charging`). The counter
+    is `name_prefix` + that id, the same counter `charge(name_prefix + id)` counts in.
+    """
+
+    alias: str  # the database that keeps the counters
+    rate: Rate
+    before: str
+    after: str
+    reset: int
+    now: datetime
+
+    def sql(self, id_sql: str, rows: str) -> str:
+        """The upsert, counting once per row of `rows` in the counter named by `id_sql`."""
+        return upsert_sql(f"%s || {id_sql} || %s", rows)
+
+    def params(self) -> list:
+        expires_at = self.now + timedelta(seconds=self.reset + 1)
+        return [self.before, self.after, expires_at]
+
+    def usage(self, count: int) -> Usage:
+        """Where the counter stands after the statement counted the request (`count`)."""
+        if count == 1:  # this request opened the window
+            try:
+                _clear_ended_windows(connections[self.alias], self.now)
+            except COUNTER_STORE_DOWN as error:
+                logger.warning("rate-limit counters: ended windows not cleared: %s", error)
+        return Usage(limit=self.rate.limit, count=count, reset=self.reset)
+
+
+def database_charge(
+    name_prefix: str, rate: Rate, now: float | None = None
+) -> DatabaseCharge | None:
+    """A `DatabaseCharge`, when the counters are kept in a PostgreSQL database; otherwise None.
+
+    Only PostgreSQL runs an upsert inside another statement (a data-modifying WITH).
+    """
+    if not isinstance(caches["default"], DatabaseCache):
+        return None
+    alias = router.db_for_write(RateLimitCounter)
+    if connections[alias].vendor != "postgresql":
+        return None
+    before, after, reset = _window_parts(name_prefix, rate, time.time() if now is None else now)
+    return DatabaseCharge(
+        alias=alias, rate=rate, before=before, after=after, reset=reset, now=timezone.now()
+    )

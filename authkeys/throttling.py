@@ -2,32 +2,56 @@
 
 import hashlib
 
+from django.db.models import Model
 from rest_framework.throttling import BaseThrottle
 
 from organizations.models import UserManager
 
 from . import ratelimit
+from .lookups import CompiledLookup
+
+# Each credential's counter is named by its kind and its id; the rates are scopes of
+# REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
+API_KEY_COUNTER, API_KEY_SCOPE = "key:", "api_key"
+USER_COUNTER, USER_SCOPE = "user:", "user"
+
+
+def find_and_count(
+    lookup: CompiledLookup, *params, counter: str, scope: str, id_field: str
+) -> tuple[Model | None, ratelimit.Usage | None]:
+    """`lookup.get(*params)`, and one request counted against the counter `counter` + the
+    found row's `id_field`, when a row is found.
+
+    Where the counters are kept in the same PostgreSQL database the count is part of the
+    lookup's statement (`CompiledLookup.get_charging`): one round trip. Elsewhere (Redis,
+    process memory, SQLite) it follows the lookup.
+    """
+    rate = ratelimit.Rate.for_scope(scope)
+    charge = ratelimit.database_charge(counter, rate)
+    if charge is None:
+        found, count = lookup.get(*params), None
+    else:
+        found, count = lookup.get_charging(*params, charge=charge, id_field=id_field)
+    if found is None:
+        return None, None
+    if count is not None:
+        return found, charge.usage(count)
+    return found, ratelimit.charge(f"{counter}{getattr(found, id_field)}", rate)
 
 
 class CredentialRateThrottle(BaseThrottle):
     """Requests per API key, or per user for a JWT: `API_RATE_LIMIT_PER_KEY` / `…_PER_USER`.
 
-    BearerAuthentication charges it as soon as it knows the principal, before any permission
-    check, so every authenticated request counts and every authenticated response (errors too)
-    carries the RateLimit-* headers.
+    BearerAuthentication counts a request as soon as it finds the credential (the key's row, the
+    JWT's membership), with the same query (`find_and_count`), and asks this throttle for the
+    verdict once the credential has passed its checks: a refused credential gets its 401/403,
+    never a 429, and every authenticated response (errors too) carries the RateLimit-* headers.
     """
 
-    def __init__(self, principal):
-        self.principal = principal
-        self.usage = None
+    def __init__(self, usage: ratelimit.Usage):
+        self.usage = usage
 
     def allow_request(self, request, view) -> bool:
-        principal = self.principal
-        if principal.is_api_key:
-            name, scope = f"key:{principal.api_key.pk}", "api_key"
-        else:
-            name, scope = f"user:{principal.user.pk}", "user"
-        self.usage = ratelimit.charge(name, ratelimit.Rate.for_scope(scope))
         request._request.rate_limit = self.usage
         return not self.usage.exceeded
 

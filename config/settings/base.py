@@ -75,6 +75,15 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a statement the second time a connection runs it, on cursors that bind
+    # parameters on the server: the server then plans it once per connection. Django's own
+    # cursors bind on the client and are never prepared; the authentication lookups that every
+    # API request runs (authkeys/lookups.py) are. Off behind a pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        1 if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True) else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organizations.User"

@@ -17,25 +17,30 @@ def test_api_key_lookup_matches_the_orm_with_joined_objects(tenant, max_queries)
         digest=crypto.digest(tenant.key)
     )
     with max_queries(1):
-        found = BearerAuthentication._find_api_key(crypto.digest(tenant.key))
+        found, usage = BearerAuthentication._find_api_key(crypto.digest(tenant.key))
+        assert usage.count == 1
         assert found.organization.name == tenant.organization.name
         assert found.created_by.email == tenant.owner.email
     assert found == expected
     for field in ApiKey._meta.concrete_fields:
         assert getattr(found, field.attname) == getattr(expected, field.attname)
-    assert BearerAuthentication._find_api_key("0" * 64) is None
+    assert BearerAuthentication._find_api_key("0" * 64) == (None, None)
 
 
 def test_membership_lookup_matches_the_orm(tenant, other_tenant, max_queries):
     with max_queries(1):
-        found = BearerAuthentication._find_membership(tenant.owner.pk, tenant.organization.pk)
+        found, usage = BearerAuthentication._find_membership(
+            tenant.owner.pk, tenant.organization.pk
+        )
+        assert usage.count == 1
         assert (found.user, found.organization, found.role) == (
             tenant.owner,
             tenant.organization,
             Membership.Role.OWNER,
         )
-    assert (
-        BearerAuthentication._find_membership(tenant.owner.pk, other_tenant.organization.pk) is None
+    assert BearerAuthentication._find_membership(tenant.owner.pk, other_tenant.organization.pk) == (
+        None,
+        None,
     )
 
 

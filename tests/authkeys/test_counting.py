@@ -1,0 +1,218 @@
+"""The query that finds a credential counts its request too.
+
+With the counters in the database on PostgreSQL (the production default) the API-key lookup and
+the count are one statement, which PostgreSQL plans once per connection (a prepared statement).
+With the counters elsewhere (process memory here, Redis, SQLite) the count follows the lookup.
+What a client sees is the same either way.
+"""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from authkeys import crypto, ratelimit
+from authkeys.authentication import BearerAuthentication
+from authkeys.models import ApiKey, RateLimitCounter
+
+pytestmark = pytest.mark.django_db
+
+
+def limits(**rates):
+    return override_settings(
+        REST_FRAMEWORK={
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **rates,
+            },
+        }
+    )
+
+
+@pytest.fixture(params=["memory", "database"])
+def store(request):
+    if request.param == "database":
+        request.getfixturevalue("database_cache")
+    return request.param
+
+
+def url(tenant) -> str:
+    return f"/api/customers/{tenant.customer.pk}"
+
+
+def remaining(response) -> int:
+    return int(response["RateLimit-Remaining"])
+
+
+@pytest.mark.postgres_only
+def test_a_key_is_found_and_counted_in_one_statement(
+    database_cache, key_client, tenant, max_queries
+):
+    key_client.get(url(tenant))  # opens the window: that request also clears ended windows
+    with max_queries(2):  # the key and its count; the customer
+        response = key_client.get(url(tenant))
+    assert response.status_code == 200
+    assert remaining(response) == 598
+    counter = RateLimitCounter.objects.get(name__startswith=f"ratelimit:key:{tenant.api_key.pk}:")
+    assert counter.count == 2
+
+
+@pytest.mark.postgres_only
+def test_a_jwt_membership_is_found_and_counted_in_one_statement(
+    database_cache, jwt_client, tenant, max_queries
+):
+    jwt_client.get(url(tenant))
+    with max_queries(2):  # the membership and its count; the customer
+        response = jwt_client.get(url(tenant))
+    assert response.status_code == 200
+    assert remaining(response) == 598
+    counter = RateLimitCounter.objects.get(name__startswith=f"ratelimit:user:{tenant.owner.pk}:")
+    assert counter.count == 2
+
+
+def test_the_lookup_counts_in_the_counter_charge_counts_in(store, key_client, tenant):
+    rate = ratelimit.Rate.for_scope("api_key")
+    ratelimit.charge(f"key:{tenant.api_key.pk}", rate)
+
+    response = key_client.get(url(tenant))
+
+    assert remaining(response) == rate.limit - 2
+    [usage] = ratelimit.peek([f"key:{tenant.api_key.pk}"], {f"key:{tenant.api_key.pk}": rate})
+    assert usage.count == 2
+
+
+def test_a_refused_key_is_counted_but_answered_401_without_rate_limit_headers(
+    store, key_client, tenant
+):
+    with limits(api_key="2/day"):  # a day: no window boundary in the middle of the test
+        assert key_client.get(url(tenant)).status_code == 200
+        tenant.organization.is_active = False
+        tenant.organization.save()
+        refused = key_client.get(url(tenant))
+        tenant.organization.is_active = True
+        tenant.organization.save()
+        last = key_client.get(url(tenant))
+
+    assert refused.status_code == 401
+    assert "RateLimit-Remaining" not in refused
+    # The refused request counted: the key's third request of two is over the limit.
+    assert (last.status_code, remaining(last)) == (429, 0)
+
+
+def test_a_key_over_its_limit_that_is_then_revoked_gets_401_not_429(store, key_client, tenant):
+    with limits(api_key="1/day"):
+        assert key_client.get(url(tenant)).status_code == 200
+        assert key_client.get(url(tenant)).status_code == 429
+        ApiKey.objects.filter(pk=tenant.api_key.pk).update(revoked_at=timezone.now())
+        assert key_client.get(url(tenant)).status_code == 401
+
+
+def test_an_unknown_key_counts_nothing(store, client, tenant):
+    response = client.get(url(tenant), HTTP_AUTHORIZATION="Bearer bc_" + "0" * 96)
+    assert response.status_code == 401
+    assert not RateLimitCounter.objects.exists()
+
+
+def test_the_lookup_that_opens_a_window_clears_the_windows_that_ended(
+    database_cache, key_client, tenant
+):
+    RateLimitCounter.objects.create(
+        name="ratelimit:key:old:60:1", count=7, expires_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    assert key_client.get(url(tenant)).status_code == 200
+
+    assert list(RateLimitCounter.objects.values_list("count", flat=True)) == [1]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("counted", [False, True], ids=["lookup", "lookup-and-count"])
+def test_postgresql_plans_the_lookup_once_per_connection(tenant, counted, request):
+    if counted:
+        request.getfixturevalue("database_cache")
+    digest = crypto.digest(tenant.key)
+    for _ in range(3):
+        api_key, usage = BearerAuthentication._find_api_key(digest)
+        assert api_key.pk == tenant.api_key.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [statement for (statement,) in cursor.fetchall()]
+    start = "WITH found" if counted else 'SELECT "authkeys_apikey"."id"'
+    assert [s for s in statements if s.startswith(start)], statements
+    assert usage.count == 3
+
+
+@pytest.mark.postgres_only
+def test_a_rolled_back_savepoint_does_not_break_the_prepared_lookup(database_cache, tenant):
+    digest = crypto.digest(tenant.key)
+    BearerAuthentication._find_api_key(digest)
+    BearerAuthentication._find_api_key(digest)  # prepared now
+    try:
+        with transaction.atomic():
+            BearerAuthentication._find_api_key(digest)
+            raise ZeroDivisionError
+    except ZeroDivisionError:
+        pass
+    api_key, usage = BearerAuthentication._find_api_key(digest)
+    assert (api_key.pk, usage.count) == (tenant.api_key.pk, 3)  # the rolled-back count is gone
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_counted_lookup_is_prepared_and_counts(database_cache, tenant):
+    digest = crypto.digest(tenant.key)
+    counts = [BearerAuthentication._find_api_key(digest)[1].count for _ in range(4)]
+    assert counts == [1, 2, 3, 4]
+    assert not connection.in_atomic_block
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_count_that_fails_lets_the_request_through_uncounted(
+    database_cache, key_client, tenant, caplog
+):
+    # The key's counter at the largest bigint: counting once more fails in the database.
+    now = timezone.now()
+    window = int(now.timestamp() // 60)
+    for number in (window, window + 1):
+        RateLimitCounter.objects.create(
+            name=f"ratelimit:key:{tenant.api_key.pk}:60:{number}",
+            count=2**63 - 1,
+            expires_at=now + timedelta(minutes=5),
+        )
+
+    with caplog.at_level(logging.WARNING):
+        response = key_client.get(url(tenant))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == tenant.customer.pk
+    assert remaining(response) == 600  # not counted
+    assert "rate-limit counters unavailable" in caplog.text
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_lost_during_the_lookup_is_json_503(store, key_client, tenant):
+    assert key_client.get(url(tenant)).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    killer = connections.create_connection("default")
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        killer.close()
+
+    response = key_client.get(url(tenant))
+    connection.close()  # the test's own connection was the one terminated
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["type"] == "SERVICE_UNAVAILABLE"
+    assert response["Retry-After"]
+    assert key_client.get(url(tenant)).status_code == 200  # a new connection
