@@ -4,15 +4,21 @@
 
 1. Key verification in microseconds with the one database fetch stubbed (the fetch is timed on
    its own): parse the header, check the format, SHA-256, constant-time compare, usability
-   checks, the organization-id check, the lastUsedAt check, the Principal.
-2. The rate-limit charge alone, per cache backend.
+   checks, the organization-id check, the lastUsedAt check, the Principal, the rate-limit
+   verdict.
+2. Per counter store: the rate-limit charge alone, and the fetch of the key (with organization
+   and creator) together with its request's count, as authentication makes it (one statement
+   with the counters in PostgreSQL, the fetch then the count elsewhere).
 3. GET /api/customers/{id} through Django's WSGI stack in process (django.test.Client: the full
-   middleware chain, URL resolution, DRF, the view, JSON rendering, no sockets), sequential, in
-   interleaved rounds (the order rotating each round), with authentication switched off (a fixed
-   Principal, no query, no rate limit) and on (API key; JWT), the throughput of each as a
-   fraction of "off". Two clocks: wall time, and this process's CPU time (on a machine shared
-   with other work the CPU clock ignores time spent waiting for a core; it also leaves out the
-   PostgreSQL server's own work, so it understates a query's cost there, not with SQLite).
+   middleware chain, URL resolution, DRF, the view, JSON rendering, no sockets), sequential,
+   with authentication switched off (a fixed Principal, no query, no rate limit) and on (API
+   key; JWT), the throughput of each as a fraction of "off". In each round the modes take turns
+   request by request (the order rotating), so that other work on the machine slows them alike;
+   the median of the rounds. Three clocks: wall time; this process's CPU time (it ignores time
+   spent waiting for a core, and leaves out the PostgreSQL server's own work, so it understates
+   a query's cost there, not with SQLite); and that CPU time plus the CPU time of the PostgreSQL
+   backend serving this process (and of Redis, counting there), read from /proc when the
+   servers run on this machine: what a request costs the machine.
 """
 
 import os
@@ -31,8 +37,10 @@ import django
 
 django.setup()
 
+import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory, override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
@@ -100,31 +108,53 @@ def verification_cost(key):
         digest=crypto.digest(key)
     )
     api_key.last_used_at = timezone.now()  # within the minute: no write, as on most requests
+    usage = ratelimit.Usage(limit=600, count=1, reset=60)
 
     class StubbedFetch(BearerAuthentication):
-        _find_api_key = staticmethod(lambda digest: api_key)
-        _charge_rate_limit = staticmethod(lambda request, principal: None)
+        _find_api_key = staticmethod(lambda digest: (api_key, usage))
 
     request = Request(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {key}"))
     authenticator = StubbedFetch()
     assert authenticator.authenticate(request)[1].api_key == api_key
     verify = best_microseconds(lambda: authenticator.authenticate(request), 20000)
-    digest = crypto.digest(key)
-    fetch = best_microseconds(lambda: BearerAuthentication._find_api_key(digest), 2000)
     sha = best_microseconds(lambda: crypto.digest(key), 100000)
-    return verify, fetch, sha
+    return verify, sha
 
 
-def charge_cost(cache_name):
+def store_costs(cache_name, key):
+    """The charge alone, and the key's fetch with its count, in µs."""
     rate = ratelimit.Rate(limit=10**9, period=60)
-    with override_settings(CACHES={"default": CACHES[cache_name]}):
+    digest = crypto.digest(key)
+    with override_settings(CACHES={"default": CACHES[cache_name]}, REST_FRAMEWORK=UNLIMITED):
         if cache_name == "database":
             call_command("createcachetable", verbosity=0)
         try:
             ratelimit.charge("bench", rate)
         except Exception as error:  # Redis not running: say so and go on
             return f"unavailable ({error.__class__.__name__})"
-        return f"{best_microseconds(lambda: ratelimit.charge('bench', rate), 500):.0f} µs"
+        charge = best_microseconds(lambda: ratelimit.charge("bench", rate), 500)
+        fetch = best_microseconds(lambda: BearerAuthentication._find_api_key(digest), 2000)
+        return f"charge alone {charge:.0f} µs; the key's fetch with its count {fetch:.0f} µs"
+
+
+def server_pids(cache_name) -> list[int]:
+    """The PostgreSQL backend serving this process, and Redis when it counts, if on this machine."""
+    pids = []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.append(cursor.fetchone()[0])
+    if cache_name == "redis":
+        pids.append(redis.Redis.from_url(CACHES["redis"]["LOCATION"]).info("server")["process_id"])
+    return [pid for pid in pids if Path(f"/proc/{pid}/schedstat").exists()]
+
+
+def cpu_seconds(pids) -> float:
+    """This process's CPU time and that of `pids` (the first field of schedstat: ns on a CPU)."""
+    total = time.process_time()
+    for pid in pids:
+        total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    return total
 
 
 class FixedPrincipal:
@@ -140,42 +170,58 @@ class FixedPrincipal:
 
 
 def throughput(customer, headers_by_mode, cache_name):
+    """Requests per second of each mode, by three clocks: the median of the rounds.
+
+    Within a round the modes take turns request by request (the order rotating), so that other
+    work on the machine slows every mode alike.
+    """
     client = Client()
     url = f"/api/customers/{customer.pk}"
-    wall = {mode: [] for mode in headers_by_mode}
-    cpu = {mode: [] for mode in headers_by_mode}
     modes = list(headers_by_mode)
+    clocks = ("wall", "cpu", "cpu + servers")
+    rates = {clock: {mode: [] for mode in modes} for clock in clocks}
     real = CustomerViewSet.authentication_classes
+    classes = {mode: [FixedPrincipal] if mode == "off" else real for mode in modes}
     with override_settings(CACHES={"default": CACHES[cache_name]}, REST_FRAMEWORK=UNLIMITED):
         if cache_name == "database":
             call_command("createcachetable", verbosity=0)
-        for round_number in range(ROUNDS):
-            shift = round_number % len(modes)
-            for mode in modes[shift:] + modes[:shift]:
+        pids = server_pids(cache_name)
+        for mode in modes:
+            CustomerViewSet.authentication_classes = classes[mode]
+            assert client.get(url, **headers_by_mode[mode]).status_code == 200
+        for _ in range(ROUNDS):
+            spent = {clock: dict.fromkeys(modes, 0.0) for clock in clocks}
+            for number in range(REQUESTS_PER_ROUND * len(modes)):
+                mode = modes[(number + number // len(modes)) % len(modes)]
                 headers = headers_by_mode[mode]
-                CustomerViewSet.authentication_classes = [FixedPrincipal] if mode == "off" else real
-                assert client.get(url, **headers).status_code == 200
+                CustomerViewSet.authentication_classes = classes[mode]
+                servers = cpu_seconds(pids) - time.process_time()
                 start, start_cpu = time.perf_counter(), time.process_time()
-                for _ in range(REQUESTS_PER_ROUND):
-                    client.get(url, **headers)
-                wall[mode].append(REQUESTS_PER_ROUND / (time.perf_counter() - start))
-                cpu[mode].append(REQUESTS_PER_ROUND / (time.process_time() - start_cpu))
+                client.get(url, **headers)
+                end_cpu, end = time.process_time(), time.perf_counter()
+                servers = cpu_seconds(pids) - time.process_time() - servers
+                spent["wall"][mode] += end - start
+                spent["cpu"][mode] += end_cpu - start_cpu
+                spent["cpu + servers"][mode] += end_cpu - start_cpu + servers
+            for clock in clocks:
+                for mode in modes:
+                    rates[clock][mode].append(REQUESTS_PER_ROUND / spent[clock][mode])
         CustomerViewSet.authentication_classes = real
-    return (
-        {mode: statistics.median(values) for mode, values in wall.items()},
-        {mode: statistics.median(values) for mode, values in cpu.items()},
-    )
+    return {
+        clock: {mode: statistics.median(values) for mode, values in rates[clock].items()}
+        for clock in clocks
+        if pids or clock != "cpu + servers"
+    }
 
 
 def main():
     organization, user, customer, key = fixtures()
     print(f"database: {settings.DATABASES['default']['ENGINE']}, python {sys.version.split()[0]}")
 
-    verify, fetch, sha = verification_cost(key)
+    verify, sha = verification_cost(key)
     print(f"key verification, fetch stubbed: {verify:.1f} µs (of which SHA-256: {sha:.1f} µs)")
-    print(f"the one indexed fetch (key + organization + creator): {fetch:.0f} µs")
     for cache_name in CACHES:
-        print(f"rate-limit charge, {cache_name} cache: {charge_cost(cache_name)}")
+        print(f"counters in {cache_name} cache: {store_costs(cache_name, key)}")
 
     membership = Membership.objects.select_related("organization", "user").get(
         organization=organization, user=user
@@ -190,14 +236,14 @@ def main():
             "HTTP_ORGANIZATION_ID": str(organization.pk),
         },
     }
-    print(f"GET /api/customers/{{id}}, {ROUNDS} interleaved rounds of {REQUESTS_PER_ROUND}:")
+    print(f"GET /api/customers/{{id}}, {ROUNDS} rounds of {REQUESTS_PER_ROUND} requests a mode:")
     for cache_name in CACHES:
         try:
             clocks = throughput(customer, modes, cache_name)
         except Exception as error:
             print(f"  {cache_name} cache: unavailable ({error.__class__.__name__})")
             continue
-        for clock, rates in zip(("wall", "cpu"), clocks, strict=True):
+        for clock, rates in clocks.items():
             line = ", ".join(
                 f"{mode} {rate:.0f}/s ({rate / rates['off']:.2f})" for mode, rate in rates.items()
             )
