@@ -1,15 +1,22 @@
-"""HTTP load on loopback: Counterpart against the floor, same gunicorn settings, same run.
+"""HTTP load on loopback: Counterpart against a baseline, same gunicorn settings, same run.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --workers 5 --duration 10 --rounds 3
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --duration 10 --rounds 3
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --baseline auth-off --scenarios get
 
 Needs `wrk` (Debian: apt-get install -y wrk) and the data of bench/generate.py. Serves Counterpart
 as README's Production section says (gunicorn, config.settings.production, DEBUG off, the psycopg
-pool those settings enable) and bench/floor.py with the same gunicorn options, then runs each
-scenario (get, put, list, search) with wrk and bench/wrk/scenario.lua: a short warm-up of each,
-then timed runs alternating between the two servers. Prints a Markdown table (requests/s, median
-p50, worst p99, non-2xx, Counterpart's share of the floor's rate, the load average before the first
-round) and keeps every round's numbers in bench/out/load-<time>.json. A scenario whose endpoint
-answers 404 or 405 is skipped, with a note.
+pool those settings enable, one worker per core) and a baseline with the same gunicorn options:
+bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with authentication switched
+off, issue 4). Then it runs each scenario (get, put, list, search) with wrk and
+bench/wrk/scenario.lua: a short warm-up of each, then timed runs alternating between the two
+servers. Prints a Markdown table (requests/s, median p50, worst p99, non-2xx, Counterpart's share
+of the baseline's rate, the CPU time a request cost the server's processes, PostgreSQL's and the
+whole machine, the load average before the first round) and keeps every round's numbers in
+bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405 is skipped, with a note.
+
+The servers' rate limits are raised so that no request is refused: every request is still
+counted, at the same cost, but a benchmark faster than 600 requests a minute per key would
+otherwise measure 429s.
 """
 
 import argparse
@@ -33,7 +40,9 @@ PYTHON_BIN = Path(sys.executable).parent
 TARGETS = {
     "counterpart": ("config.wsgi:application", 8301),
     "floor": ("bench.floor:application", 8302),
+    "auth-off": ("bench.auth_off:application", 8303),
 }
+UNLIMITED = "1000000000/minute"
 PROBES = {
     "get": ("GET", "/api/customers/{id}"),
     "put": ("PUT", "/api/customers/{id}"),
@@ -50,6 +59,8 @@ def server_env() -> dict:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_LOG_LEVEL": "WARNING",
+        "API_RATE_LIMIT_PER_KEY": UNLIMITED,
+        "API_RATE_LIMIT_PER_USER": UNLIMITED,
         "PYTHONPATH": str(ROOT),
     }
 
@@ -130,6 +141,72 @@ def wrk(port: int, scenario: str, seconds: int, args) -> dict:
     return {**json.loads(output.strip().splitlines()[-1]), "command": " ".join(command)}
 
 
+def _ticks(pid: int) -> int:
+    """CPU time of one process so far, user and system, in clock ticks (0 once it has ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process now: pid → (parent pid, command name)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        found[int(stat.parent.name)] = (int(text.rpartition(")")[2].split()[1]), name)
+    return found
+
+
+def _machine_busy() -> int:
+    """Ticks the whole machine's CPUs spent on anything but idling, from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return user + nice + system + irq + softirq + steal
+
+
+def cpu_groups(server: subprocess.Popen) -> dict[str, list[int]]:
+    """The server's processes (gunicorn's master and workers) and PostgreSQL's (all of them:
+    backends, WAL writer, checkpointer), as they are at the start of a round."""
+    processes = _processes()
+    return {
+        "server": [pid for pid, (parent, _) in processes.items() if server.pid in (pid, parent)],
+        "postgres": [pid for pid, (_, name) in processes.items() if name.startswith("postgres")],
+    }
+
+
+def cpu_ticks(groups: dict[str, list[int]]) -> dict[str, int]:
+    ticks = {name: sum(_ticks(pid) for pid in pids) for name, pids in groups.items()}
+    return {**ticks, "machine": _machine_busy()}
+
+
+def measured_round(server: subprocess.Popen, port: int, scenario: str, args) -> dict:
+    """One timed wrk run, with the CPU time it cost each group of processes, per request."""
+    load = os.getloadavg()
+    groups = cpu_groups(server)
+    before = cpu_ticks(groups)
+    result = wrk(port, scenario, args.duration, args)
+    after = cpu_ticks(groups)
+    spent = {name: after[name] - before[name] for name in before}
+    return {"load": load, "cpu_ticks": spent, **result}
+
+
+def cpu_per_request(runs: list[dict]) -> dict[str, float]:
+    """Microseconds of CPU per request, by group, over all rounds."""
+    requests = sum(r["requests"] for r in runs) or 1
+    per_tick = 1e6 / os.sysconf("SC_CLK_TCK")
+    return {
+        name: sum(r["cpu_ticks"][name] for r in runs) * per_tick / requests
+        for name in runs[0]["cpu_ticks"]
+    }
+
+
 def combined(runs: list[dict]) -> dict:
     """Rounds as one run: total requests over total time, the worst p99, the median p50."""
     statuses = {}
@@ -145,18 +222,20 @@ def combined(runs: list[dict]) -> dict:
         "socket_errors": sum(r["socket_errors"] for r in runs),
         "statuses": statuses,
         "load": runs[0]["load"],
+        "cpu_us": cpu_per_request(runs),
         "rounds": runs,
     }
 
 
 def run(args) -> list[dict]:
-    servers = {name: start(app, port, args) for name, (app, port) in TARGETS.items()}
+    targets = {name: TARGETS[name] for name in ("counterpart", args.baseline)}
+    servers = {name: start(app, port, args) for name, (app, port) in targets.items()}
     results = []
     try:
-        for _, port in TARGETS.values():
+        for _, port in targets.values():
             wait_ready(port)
         for scenario in args.scenarios:
-            statuses = {name: probe(port, scenario) for name, (_, port) in TARGETS.items()}
+            statuses = {name: probe(port, scenario) for name, (_, port) in targets.items()}
             if statuses["counterpart"] in (404, 405):
                 print(
                     f"skipped {scenario}: Counterpart answers {statuses['counterpart']} "
@@ -164,14 +243,13 @@ def run(args) -> list[dict]:
                     file=sys.stderr,
                 )
                 continue
-            for _, port in TARGETS.values():
+            for _, port in targets.values():
                 wrk(port, scenario, args.warmup, args)
             # Alternate short runs, so both servers see the same neighbours on a shared machine.
-            rounds = {name: [] for name in TARGETS}
+            rounds = {name: [] for name in targets}
             for _ in range(args.rounds):
-                for name, (_, port) in TARGETS.items():
-                    load = os.getloadavg()
-                    rounds[name].append({"load": load, **wrk(port, scenario, args.duration, args)})
+                for name, (_, port) in targets.items():
+                    rounds[name].append(measured_round(servers[name], port, scenario, args))
             for name, runs in rounds.items():
                 results.append({"target": name, "scenario": scenario, **combined(runs)})
     finally:
@@ -183,20 +261,23 @@ def run(args) -> list[dict]:
 
 
 def table(results: list[dict], args) -> str:
-    floor = {r["scenario"]: r["rps"] for r in results if r["target"] == "floor"}
+    baseline = {r["scenario"]: r["rps"] for r in results if r["target"] == args.baseline}
     lines = [
         f"gunicorn --workers {args.workers} --worker-class {args.worker_class} "
         f"--threads {args.threads_per_worker}; wrk -t{args.wrk_threads} -c{args.connections} "
         f"-d{args.duration}s, {args.rounds} rounds alternated",
         "",
-        "| scenario | server | req/s | p50 ms | p99 ms | non-2xx | of floor | load avg 1, 5 min |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        f"| scenario | server | req/s | p50 ms | p99 ms | non-2xx | of {args.baseline} "
+        "| CPU µs/request: server, PostgreSQL, machine | load avg 1, 5 min |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
-        share = f"{r['rps'] / floor[r['scenario']]:.2f}" if r["scenario"] in floor else "-"
+        share = f"{r['rps'] / baseline[r['scenario']]:.2f}" if r["scenario"] in baseline else "-"
+        cpu = r["cpu_us"]
         lines.append(
             f"| {r['scenario']} | {r['target']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
             f"{r['p99_ms']:.1f} | {r['non2xx']} {r['statuses'] or ''} | {share} | "
+            f"{cpu['server']:.0f}, {cpu['postgres']:.0f}, {cpu['machine']:.0f} | "
             f"{r['load'][0]:.2f}, {r['load'][1]:.2f} |"
         )
     return "\n".join(lines)
@@ -204,7 +285,13 @@ def table(results: list[dict], args) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--baseline",
+        choices=["floor", "auth-off"],
+        default="floor",
+        help="what Counterpart is measured against: the floor, or itself without authentication",
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads-per-worker", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
