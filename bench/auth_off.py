@@ -16,12 +16,13 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-from authkeys.authentication import Principal
-from config.wsgi import application
-from customers.api.views import CustomerViewSet
-from organizations.models import Organization
+from django.core.wsgi import get_wsgi_application
 
-__all__ = ["application"]
+application = get_wsgi_application()  # what config.wsgi serves; it sets Django up first
+
+from authkeys.authentication import Principal  # noqa: E402
+from customers.api.views import CustomerViewSet  # noqa: E402
+from organizations.models import Organization  # noqa: E402
 
 TENANTS = Path(__file__).resolve().parent / "out" / "tenants.tsv"
 
