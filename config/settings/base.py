@@ -75,7 +75,10 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if POSTGRESQL:
+    # Django's backend, whose pool checks a connection with a round trip only when in doubt.
+    DATABASES["default"]["ENGINE"] = "common.postgresql"
     # psycopg prepares a statement the second time a connection runs it, on cursors that bind
     # parameters on the server: the server then plans it once per connection. Django's own
     # cursors bind on the client and are never prepared; the authentication lookups that every
