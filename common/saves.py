@@ -10,10 +10,15 @@ UPDATE which values are NULL (Django writes `col = NULL` for those, not a parame
 Model.save itself runs, unchanged, wherever the two could differ: a model that overrides save()
 or save_base(), has pre_save or post_save receivers, is a proxy or has parent tables, or a value
 that is an expression.
+
+`update_if` is the write of an optimistic edit: the UPDATE only if the row still holds the values
+it was read with, and a row that records it (the history) only if the UPDATE happened. On
+PostgreSQL that is one statement, atomic without a transaction of its own.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router, transaction
@@ -24,57 +29,157 @@ from django.db.models.sql import InsertQuery, UpdateQuery
 def update(instance: Model, update_fields: Iterable[str]) -> None:
     """`instance.save(update_fields=update_fields)` of a row that exists."""
     update_fields = tuple(update_fields)
-    model = type(instance)
     if not update_fields:
         return
-    if not _saved_plainly(model):
+    statement = _prepared_update(instance, update_fields, {})
+    if statement is None:
         instance.save(update_fields=update_fields)
         return
-    alias = router.db_for_write(model, instance=instance)
-    connection = connections[alias]
-    fields = _update_targets(model, update_fields)
-    raw = [field.pre_save(instance, False) for field in fields]
-    if any(_is_expression(value) for value in raw):
-        instance.save(update_fields=update_fields)
-        return
-    values = [
-        field.get_db_prep_save(value, connection) for field, value in zip(fields, raw, strict=True)
-    ]
-    shape = (model, alias, fields, tuple(value is None for value in values))
-    params = [value for value in values if value is not None]
-    params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
-    sql = _UPDATES.get(shape) or _compile_update(shape, instance.pk, raw, params)
-    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+    alias, sql, params = statement
+    with (
+        transaction.mark_for_rollback_on_error(using=alias),
+        connections[alias].cursor() as cursor,
+    ):
         cursor.execute(sql, params)
         updated = cursor.rowcount
     if not updated:
         raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
-def insert(instance: Model) -> None:
-    """`instance.save(force_insert=True)` of a new row whose primary key the database assigns."""
+def update_if(
+    instance: Model,
+    update_fields: Iterable[str],
+    *,
+    unchanged: Mapping[str, Any],
+    then_insert: Model,
+) -> bool:
+    """`instance.save(update_fields=…)` if its row still holds the values `unchanged` names (by
+    field: the version it was read with, say), and then `then_insert.save(force_insert=True)`:
+    both or neither. Returns whether they were written; False when the row has changed or is gone.
+
+    On PostgreSQL both are one statement (the UPDATE in a WITH, the INSERT selecting from what it
+    updated), so outside a transaction it is one round trip and commits by itself. Elsewhere, or
+    where `update` and `insert` would fall back to Model.save, the UPDATE and then the INSERT run
+    in a transaction.
+    """
+    update_fields = tuple(update_fields)
+    alias = router.db_for_write(type(instance), instance=instance)
+    connection = connections[alias]
+    statement = _prepared_update(instance, update_fields, unchanged)
+    prepared = _prepared_insert(then_insert, alias)
+    if (
+        statement is None
+        or prepared is None
+        or connection.vendor != "postgresql"
+        or router.db_for_write(type(then_insert), instance=then_insert) != alias
+    ):
+        return _update_then_insert(instance, update_fields, unchanged, then_insert)
+    _, update_sql, update_params = statement
+    compiled, insert_params = prepared
+    sql = _UPDATE_THEN_INSERT.get((update_sql, compiled.sql)) or _compile_update_then_insert(
+        type(instance), alias, update_sql, compiled
+    )
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(sql, [*update_params, *insert_params])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    _read_back(then_insert, compiled, row, connection, alias)
+    return True
+
+
+def _update_then_insert(
+    instance: Model, update_fields: tuple, unchanged: Mapping[str, Any], then_insert: Model
+) -> bool:
+    """`update_if` as two statements in a transaction."""
     model = type(instance)
     alias = router.db_for_write(model, instance=instance)
+    with transaction.atomic(using=alias, savepoint=False):
+        statement = _prepared_update(instance, update_fields, unchanged)
+        if statement is None:
+            # Model.save writes whatever the row holds now: test the condition first, locked.
+            rows = model._base_manager.using(alias).select_for_update()
+            if not rows.filter(pk=instance.pk, **unchanged).exists():
+                return False
+            instance.save(update_fields=update_fields)
+        else:
+            _, sql, params = statement
+            with connections[alias].cursor() as cursor:
+                cursor.execute(sql, params)
+                if not cursor.rowcount:
+                    return False
+        insert(then_insert)
+    return True
+
+
+def _prepared_update(
+    instance: Model, update_fields: tuple, unchanged: Mapping[str, Any]
+) -> tuple[str, str, list] | None:
+    """(alias, sql, params) of the UPDATE that saves `update_fields` of `instance` where its
+    primary key (and the `unchanged` values) match; None where Model.save must do it."""
+    model = type(instance)
+    if not _saved_plainly(model):
+        return None
+    alias = router.db_for_write(model, instance=instance)
+    connection = connections[alias]
+    fields = _update_targets(model, update_fields)
+    raw = [field.pre_save(instance, False) for field in fields]
+    if any(_is_expression(value) for value in (*raw, *unchanged.values())):
+        return None
+    values = [
+        field.get_db_prep_save(value, connection) for field, value in zip(fields, raw, strict=True)
+    ]
+    if any(value is None for value in unchanged.values()):
+        raise ValueError("update_if compares with values, not NULL")
+    shape = (model, alias, fields, tuple(value is None for value in values), tuple(unchanged))
+    params = [value for value in values if value is not None]
+    params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
+    params.extend(
+        model._meta.get_field(name).get_db_prep_value(value, connection)
+        for name, value in unchanged.items()
+    )
+    sql = _UPDATES.get(shape) or _compile_update(shape, instance.pk, raw, params, unchanged)
+    return alias, sql, params
+
+
+def insert(instance: Model) -> None:
+    """`instance.save(force_insert=True)` of a new row whose primary key the database assigns."""
+    alias = router.db_for_write(type(instance), instance=instance)
+    prepared = _prepared_insert(instance, alias)
+    if prepared is None:
+        instance.save(force_insert=True)
+        return
+    compiled, params = prepared
+    connection = connections[alias]
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        row = connection.ops.fetch_returned_insert_columns(cursor, compiled.returning_params)
+    _read_back(instance, compiled, row, connection, alias)
+
+
+def _prepared_insert(instance: Model, alias: str) -> tuple["_Insert", list] | None:
+    """The compiled INSERT of `instance` and its parameters; None where Model.save must do it."""
+    model = type(instance)
     connection = connections[alias]
     if (
         not _saved_plainly(model)
         or instance.pk is not None
         or not connection.features.can_return_columns_from_insert
     ):
-        instance.save(force_insert=True)
-        return
+        return None
     compiled = _INSERTS.get((model, alias)) or _compile_insert(model, alias)
     raw = [field.pre_save(instance, True) for field in compiled.fields]
     if any(_is_expression(value) for value in raw):
-        instance.save(force_insert=True)
-        return
+        return None
     params = [
         field.get_db_prep_save(value, connection)
         for field, value in zip(compiled.fields, raw, strict=True)
     ]
-    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
-        row = connection.ops.fetch_returned_insert_columns(cursor, compiled.returning_params)
+    return compiled, params
+
+
+def _read_back(instance: Model, compiled: "_Insert", row, connection, alias: str) -> None:
+    """Set what the INSERT returned (the primary key) on `instance`, as Model.save does."""
     row = list(row)
     for position, (converters, expression) in compiled.converters.items():
         for converter in converters:
@@ -123,16 +228,40 @@ def _update_targets(model: type[Model], names: tuple[str, ...]) -> tuple:
 _TARGETS: dict[tuple, tuple] = {}
 
 
-def _compile_update(shape: tuple, pk, raw: list, params: list) -> str:
-    model, alias, fields, _ = shape
+def _compile_update(shape: tuple, pk, raw: list, params: list, unchanged: Mapping) -> str:
+    model, alias, fields, _, _ = shape
     _refuse_own_placeholders(model, fields)
     query = UpdateQuery(model)
     query.add_update_fields(list(zip(fields, [None] * len(fields), raw, strict=True)))
-    query.add_q(Q(pk=pk))
+    condition = Q(pk=pk)
+    for name, value in unchanged.items():
+        condition &= Q(**{name: value})
+    query.add_q(condition)
     sql, compiled_params = query.get_compiler(using=alias).as_sql()
-    if len(compiled_params) != len(params) or compiled_params[-1] != params[-1]:
+    where = 1 + len(unchanged)  # the primary key, then the unchanged values, last
+    if len(compiled_params) != len(params) or list(compiled_params[-where:]) != params[-where:]:
         raise ImproperlyConfigured(f"{model.__name__}: the UPDATE's parameters are not the fields'")
     _UPDATES[shape] = sql
+    return sql
+
+
+_UPDATE_THEN_INSERT: dict[tuple[str, str], str] = {}
+
+
+def _compile_update_then_insert(
+    model: type[Model], alias: str, update_sql: str, insert: "_Insert"
+) -> str:
+    """`WITH updated AS (UPDATE … RETURNING pk) INSERT INTO … SELECT %s, … FROM updated …`:
+    the compiled INSERT, with its one row of values selected once per row the UPDATE wrote."""
+    placeholders = ", ".join(["%s"] * len(insert.fields))
+    values = f"VALUES ({placeholders})"
+    if insert.sql.count(values) != 1:
+        raise ImproperlyConfigured(f"{model.__name__}: unexpected INSERT: {insert.sql}")
+    pk = connections[alias].ops.quote_name(model._meta.pk.column)
+    # Compiled SQL and quoted names only: every value is a parameter.
+    select = f"SELECT {placeholders} FROM updated"  # noqa: S608
+    sql = f"WITH updated AS ({update_sql} RETURNING {pk}) {insert.sql.replace(values, select)}"
+    _UPDATE_THEN_INSERT[(update_sql, insert.sql)] = sql
     return sql
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
@@ -159,3 +159,108 @@ def test_model_save_itself_runs_when_someone_listens_to_its_signals(tenant, sign
 
     assert heard == [(Customer, frozenset({"display_name"})), (Customer, None)]
     assert stored(customer)["display_name"] == "Heard"
+
+
+def history_row(customer: Customer, note: str) -> CustomerChange:
+    return CustomerChange(
+        organization_id=customer.organization_id,
+        customer_id=customer.pk,
+        customer_display_name=customer.display_name,
+        action=CustomerChange.Action.UPDATE,
+        door=Door.API,
+        changes={"note": ["", note]},
+    )
+
+
+def edit_if_unchanged(
+    customer: Customer, note: str, read_version: int
+) -> tuple[bool, CustomerChange]:
+    customer.note, customer.version = note, read_version + 1
+    record = history_row(customer, note)
+    written = saves.update_if(
+        customer, ["note", "version"], unchanged={"version": read_version}, then_insert=record
+    )
+    return written, record
+
+
+def test_update_if_writes_the_row_and_its_record_when_the_version_is_the_one_read(tenant):
+    customer = Customer.objects.get(pk=tenant.customer.pk)
+
+    written, record = edit_if_unchanged(customer, "first", read_version=customer.version)
+
+    assert written
+    assert (stored(customer)["note"], stored(customer)["version"]) == ("first", 2)
+    assert record.pk is not None
+    assert not record._state.adding
+    assert CustomerChange.objects.get(pk=record.pk).changes == {"note": ["", "first"]}
+
+
+def test_update_if_writes_neither_when_the_row_changed_since_it_was_read(tenant):
+    customer = Customer.objects.get(pk=tenant.customer.pk)
+    Customer.objects.filter(pk=customer.pk).update(version=5, note="by someone else")
+
+    written, record = edit_if_unchanged(customer, "lost", read_version=1)
+
+    assert not written
+    assert record.pk is None
+    assert (stored(customer)["note"], stored(customer)["version"]) == ("by someone else", 5)
+    assert not CustomerChange.objects.filter(customer_id=customer.pk).exists()
+
+
+def test_update_if_writes_neither_when_the_row_is_gone(tenant):
+    customer = Customer.objects.get(pk=tenant.customer.pk)
+    Customer.objects.filter(pk=customer.pk).delete()
+
+    written, _ = edit_if_unchanged(customer, "nobody", read_version=1)
+
+    assert not written
+    assert not CustomerChange.objects.filter(customer_id=customer.pk).exists()
+
+
+def test_update_if_refused_by_a_constraint_writes_neither(tenant):
+    CustomerFactory(organization=tenant.organization, code="TAKEN")
+    customer = Customer.objects.get(pk=tenant.customer.pk)
+    customer.code = "TAKEN"
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        saves.update_if(
+            customer,
+            ["code"],
+            unchanged={"version": 1},
+            then_insert=history_row(customer, "clash"),
+        )
+
+    assert stored(customer)["code"] is None
+    assert not CustomerChange.objects.filter(customer_id=customer.pk).exists()
+
+
+@pytest.mark.postgres_only
+def test_update_if_is_one_statement_on_postgresql(tenant):
+    customer = Customer.objects.get(pk=tenant.customer.pk)
+
+    sent = statements(lambda: edit_if_unchanged(customer, "once", read_version=1))
+
+    assert len(sent) == 1
+    assert sent[0].startswith('WITH updated AS (UPDATE "customers_customer" SET "note" = ')
+    assert stored(customer)["note"] == "once"
+
+
+def test_update_if_with_a_signal_listener_still_checks_the_version(tenant):
+    heard = []
+
+    def listener(sender, instance, **kwargs):
+        heard.append(instance.note)
+
+    pre_save.connect(listener, sender=Customer)
+    try:
+        customer = Customer.objects.get(pk=tenant.customer.pk)
+        Customer.objects.filter(pk=customer.pk).update(version=3)
+        stale, _ = edit_if_unchanged(customer, "stale", read_version=1)
+        fresh, _ = edit_if_unchanged(customer, "fresh", read_version=3)
+    finally:
+        pre_save.disconnect(listener, sender=Customer)
+
+    assert (stale, fresh) == (False, True)
+    assert heard == ["fresh"]  # Model.save ran, for the write that happened only
+    assert (stored(customer)["note"], stored(customer)["version"]) == ("fresh", 4)
+    assert CustomerChange.objects.filter(customer_id=customer.pk).count() == 1
