@@ -141,8 +141,29 @@ def write_tenants(keys: dict[int, str]) -> Path:
     path = OUT / "tenants.tsv"
     path.write_text("".join(lines))
     (OUT / "keywords.txt").write_text("".join(f"{word.lower()}\n" for word in LAST))
-    (OUT / "put_body.json").write_text(json.dumps(SEED_EXAMPLE_BODY))
+    (OUT / "put_body.json").write_text(json.dumps(put_body_template()))
     return path
+
+
+def put_body_template() -> dict:
+    """The reference page's body, every text value marked with {n}, which the benchmarks replace
+    with a number of their own per request (bench/wrk/scenario.lua, bench/profile_put.py).
+
+    With the same body every time, a customer edited once would be edited to what it already
+    holds the next time: a PUT that changes nothing, which Counterpart answers without writing
+    (the floor writes anyway). Later runs would then measure cheaper PUTs than earlier ones on
+    the same data. Marked, every PUT changes every text field, on every run.
+    """
+    body = {}
+    for name, value in SEED_EXAMPLE_BODY.items():
+        if not isinstance(value, str) or name == "customerType":
+            body[name] = value
+        elif "@" in value:
+            local, _, domain = value.partition("@")
+            body[name] = f"{local}+{{n}}@{domain}"
+        else:
+            body[name] = f"{value} {{n}}"
+    return body
 
 
 def main() -> None:

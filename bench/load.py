@@ -93,7 +93,7 @@ def probe(port: int, scenario: str) -> int:
     key, customer_id = first_tenant()
     word = (OUT / "keywords.txt").read_text().split()[0]
     method, path = PROBES[scenario]
-    body = (OUT / "put_body.json").read_bytes() if method == "PUT" else None
+    body = (OUT / "put_body.json").read_bytes().replace(b"{n}", b"0") if method == "PUT" else None
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path.format(id=customer_id, word=word)}",
         method=method,

@@ -5,6 +5,7 @@
 
 Calls config.wsgi's application (or, with --app floor, bench/floor.py's) directly, with no server
 and no network, for random customers of bench/generate.py's data with the reference page's body
+(every text value made new per request: bench/generate.py's put_body_template says why)
 (LIST: a random page of 12 of the organization's customers, as bench/wrk/scenario.lua asks), and
 prints pyinstrument's summary of where the time went (--time-only: wall and CPU time only).
 
@@ -18,6 +19,7 @@ once a minute) is written during the measured requests.
 import argparse
 import contextlib
 import io
+import itertools
 import os
 import random
 import re
@@ -131,13 +133,17 @@ def main() -> None:
     random.seed(args.seed)
     out = BENCH / "out"
     tenants = [line.split("\t") for line in (out / "tenants.tsv").read_text().splitlines()]
-    body = (out / "put_body.json").read_bytes()
+    template = (out / "put_body.json").read_bytes()
+    run = str(time.time_ns()).encode()
+    bodies = (template.replace(b"{n}", b"%s-%d" % (run, n)) for n in itertools.count())
     # Warm up: imports, the pool, the first queries, and each key's lastUsedAt (once a minute).
     for tenant in tenants:
-        call(environ("GET", tenant, body))
+        call(environ("GET", tenant, b""))
     for _ in range(20):
-        call(environ(args.method, random.choice(tenants), body))
-    envs = [environ(args.method, random.choice(tenants), body) for _ in range(args.requests)]
+        call(environ(args.method, random.choice(tenants), next(bodies)))
+    envs = [
+        environ(args.method, random.choice(tenants), next(bodies)) for _ in range(args.requests)
+    ]
     profiler = Profiler(interval=0.0005)
     callgrind("on")
     started, cpu_started = time.perf_counter(), time.process_time()

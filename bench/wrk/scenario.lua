@@ -19,7 +19,8 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-local scenario, tenants, keywords, body
+local scenario, tenants, keywords, body, run
+local sent = 0
 statuses = {}
 non2xx = 0
 
@@ -32,7 +33,10 @@ function init(args)
     tenants[#tenants + 1] = {key = key, org = org, low = tonumber(low), high = tonumber(high)}
   end
   keywords = lines("keywords.txt")
+  -- Every text value carries {n}: each PUT replaces it with a value no earlier PUT wrote, so
+  -- every PUT changes the customer (bench/generate.py's put_body_template says why).
   body = table.concat(lines("put_body.json"), "\n")
+  run = os.time() .. "-" .. id
 end
 
 local function headers(tenant, extra)
@@ -42,13 +46,14 @@ local function headers(tenant, extra)
 end
 
 function request()
+  sent = sent + 1
   local tenant = tenants[math.random(#tenants)]
   local id = math.random(tenant.low, tenant.high)
   if scenario == "get" then
     return wrk.format("GET", "/api/customers/" .. id, headers(tenant))
   elseif scenario == "put" then
     return wrk.format("PUT", "/api/customers/" .. id,
-      headers(tenant, {["Content-Type"] = "application/json"}), body)
+      headers(tenant, {["Content-Type"] = "application/json"}), (body:gsub("{n}", run .. "-" .. sent)))
   elseif scenario == "list" then
     local page = math.random(1, 50)
     return wrk.format("GET", "/api/customers?page=" .. page .. "&pageSize=12", headers(tenant))
