@@ -7,11 +7,11 @@ once per database, then executes the SQL with new parameters and builds the obje
 QuerySet does (converters, `from_db`, the select_related populators), so the result is the same
 model instances, joined objects included.
 
-On PostgreSQL the SQL also runs on a cursor that binds its parameters on the server, which lets
-psycopg prepare it (`prepare_threshold` in the database OPTIONS, config/settings/base.py): the
-server then plans the statement once per connection instead of on every request. Planning the
+On PostgreSQL the SQL runs on a cursor of its own, kept per connection, that binds its parameters
+on the server (as all of Django's do here, config/settings/base.py) so that psycopg prepares it:
+the server then plans the statement once per connection instead of on every request. Planning the
 API-key lookup's three-table join cost the server about 150 µs, four times what running it costs.
-Django's own cursors bind on the client and are never prepared.
+That cursor also reads results in binary, which psycopg decodes in C.
 
 `get_charging` runs a lookup and a rate-limit count (authkeys.ratelimit.DatabaseCharge) as one
 statement, where the counters are kept in the same PostgreSQL database: one round trip, not two.

@@ -79,13 +79,14 @@ POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if POSTGRESQL:
     # Django's backend, whose pool checks a connection with a round trip only when in doubt.
     DATABASES["default"]["ENGINE"] = "common.postgresql"
-    # psycopg prepares a statement the second time a connection runs it, on cursors that bind
-    # parameters on the server: the server then plans it once per connection. Django's own
-    # cursors bind on the client and are never prepared; the authentication lookups that every
-    # API request runs (authkeys/lookups.py) are. Off behind a pooler that cannot keep prepared
-    # statements (PgBouncer in transaction mode before 1.21).
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        1 if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True) else None
+    # Parameters are bound on the server, and a statement a connection has run five times is
+    # prepared (psycopg's default threshold): the server then parses and plans each statement of
+    # a request once per connection, not once per request (a tenth of an edit's database CPU:
+    # docs/performance.md). Preparing is off behind a pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21); binding on the server works there.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=5 if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True) else None,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
