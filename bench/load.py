@@ -8,8 +8,8 @@ as README's Production section says (gunicorn, config.settings.production, DEBUG
 pool those settings enable, one worker per core) and a baseline with the same gunicorn options:
 bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with authentication switched
 off, issue 4). Then it runs each scenario (get, put, list, search) with wrk and
-bench/wrk/scenario.lua: a short warm-up of each, then timed runs alternating between the two
-servers. Prints a Markdown table (requests/s, median p50, worst p99, non-2xx, Counterpart's share
+bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed runs
+alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst p99, non-2xx, Counterpart's share
 of the baseline's rate, the CPU time a request cost the server's processes, PostgreSQL's and the
 whole machine, the load average before the first round) and keeps every round's numbers in
 bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405 is skipped, with a note.
@@ -32,6 +32,8 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+
+import psycopg
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -227,6 +229,19 @@ def combined(runs: list[dict]) -> dict:
     }
 
 
+def vacuum() -> None:
+    """Vacuum the tables the scenarios read and write, so that each scenario starts alike: after a
+    PUT scenario's edits, autovacuum would otherwise catch up during the next one's rounds, and a
+    list's COUNT would read the heap for rows the visibility map no longer vouches for (list at a
+    third of its rate until then)."""
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
+        for table in VACUUMED:
+            connection.execute(f"VACUUM (ANALYZE) {table}")
+
+
+VACUUMED = ("customers_customer", "customers_customerchange", "authkeys_ratelimitcounter")
+
+
 def run(args) -> list[dict]:
     targets = {name: TARGETS[name] for name in ("counterpart", args.baseline)}
     servers = {name: start(app, port, args) for name, (app, port) in targets.items()}
@@ -243,6 +258,7 @@ def run(args) -> list[dict]:
                     file=sys.stderr,
                 )
                 continue
+            vacuum()
             for _, port in targets.values():
                 wrk(port, scenario, args.warmup, args)
             # Alternate short runs, so both servers see the same neighbours on a shared machine.
