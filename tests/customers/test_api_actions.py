@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Customer, CustomerChange
+from tests.budgets import EDIT_STATEMENTS
 from tests.factories import CustomerFactory, seed_customer
 
 pytestmark = pytest.mark.django_db
@@ -152,23 +153,40 @@ def test_a_current_if_match_lets_the_write_through(tenant, key_client, method, s
 
 
 @pytest.mark.parametrize(
-    ("method", "suffix", "body"),
+    ("method", "suffix", "body", "budget"),
     [
-        ("put", "/opening-balance", OPENING),
-        ("post", "/inactivate", None),
-        ("patch", "/inactivate", None),
-        ("delete", "", None),
+        # authentication; the customer; the edit with its history row
+        ("put", "/opening-balance", OPENING, 2 + EDIT_STATEMENTS),
+        # authentication; the customer; the edit with its history row
+        ("post", "/inactivate", None, 2 + EDIT_STATEMENTS),
+        ("patch", "/inactivate", None, 2 + EDIT_STATEMENTS),
+        # authentication; the customer, locked; the history row; the DELETE
+        ("delete", "", None, 4),
     ],
 )
 def test_each_action_stays_within_its_query_budget(
-    tenant, key_client, max_queries, method, suffix, body
+    tenant, key_client, max_queries, method, suffix, body, budget
 ):
     key_client.get(url(tenant.customer))  # warm up: lastUsedAt is written once a minute
 
-    with max_queries(6):
+    with max_queries(budget):
         response = getattr(key_client, method)(url(tenant.customer, suffix), body, format="json")
 
     assert response.status_code == 200
+
+
+def test_an_opening_balance_with_a_branch_checks_the_branch_in_one_more_query(
+    tenant, key_client, max_queries
+):
+    key_client.get(url(tenant.customer))  # warm up: lastUsedAt is written once a minute
+    body = {**OPENING, "openingBalanceBranchId": tenant.branch.pk}
+
+    # authentication; the customer; the branch; the edit with its history row
+    with max_queries(3 + EDIT_STATEMENTS):
+        response = key_client.put(url(tenant.customer, "/opening-balance"), body, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["openingBalanceBranchId"] == tenant.branch.pk
 
 
 def bulk_customers(tenant):
