@@ -131,9 +131,8 @@ class BearerAuthentication(BaseAuthentication):
         )
 
     def _authenticate_api_key(self, request, key: str) -> tuple[Principal, Usage]:
-        invalid = _fail("Invalid API key.")
         if not crypto.is_well_formed(key):
-            raise invalid
+            raise _fail("Invalid API key.")
         key_digest = crypto.digest(key)
         api_key, usage = self._find_api_key(key_digest)
         now = timezone.now()
@@ -142,7 +141,7 @@ class BearerAuthentication(BaseAuthentication):
             or not hmac.compare_digest(api_key.digest, key_digest)
             or not api_key.is_usable(now)
         ):
-            raise invalid
+            raise _fail("Invalid API key.")  # the same answer for an unknown key and a wrong one
         requested = request.META.get(_ORGANIZATION_META_KEY)
         if requested is not None and requested.strip() != str(api_key.organization_id):
             raise OrganizationAccessDenied()
