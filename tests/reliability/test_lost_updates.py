@@ -14,8 +14,9 @@ THREADS = 20
 EDITS_PER_THREAD = 10
 
 
-def test_20_threads_x_10_if_match_edits_apply_every_success_and_412_every_conflict(tenant):
-    url = f"/api/customers/{tenant.customer.pk}"
+def run_writers(tenant, edits) -> list:
+    """`edits(api, n)` in THREADS threads released together, each with its own API client and
+    database connection; returns what they returned, in the order they finished."""
     results = []
     lock = threading.Lock()
     start = threading.Barrier(THREADS)
@@ -25,12 +26,9 @@ def test_20_threads_x_10_if_match_edits_apply_every_success_and_412_every_confli
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.key}")
         start.wait()
         try:
-            for i in range(EDITS_PER_THREAD):
-                etag = api.get(url)["ETag"]
-                note = f"thread {n} edit {i}"
-                response = api.patch(url, {"note": note}, format="json", HTTP_IF_MATCH=etag)
+            for result in edits(api, n):
                 with lock:
-                    results.append((response.status_code, note, etag, response.get("ETag")))
+                    results.append(result)
         finally:
             connection.close()
 
@@ -39,6 +37,20 @@ def test_20_threads_x_10_if_match_edits_apply_every_success_and_412_every_confli
         thread.start()
     for thread in threads:
         thread.join()
+    return results
+
+
+def test_20_threads_x_10_if_match_edits_apply_every_success_and_412_every_conflict(tenant):
+    url = f"/api/customers/{tenant.customer.pk}"
+
+    def edits(api, n):
+        for i in range(EDITS_PER_THREAD):
+            etag = api.get(url)["ETag"]
+            note = f"thread {n} edit {i}"
+            response = api.patch(url, {"note": note}, format="json", HTTP_IF_MATCH=etag)
+            yield response.status_code, note, etag, response.get("ETag")
+
+    results = run_writers(tenant, edits)
 
     statuses = [status for status, *_ in results]
     assert len(results) == THREADS * EDITS_PER_THREAD
@@ -60,27 +72,12 @@ def test_20_threads_x_10_edits_without_if_match_all_apply_each_on_top_of_the_one
     race (its row changed after it read it) is made again under the row's lock. Each history row
     then starts from what the previous one wrote: no edit worked from a stale read."""
     url = f"/api/customers/{tenant.customer.pk}"
-    statuses = []
-    lock = threading.Lock()
-    start = threading.Barrier(THREADS)
 
-    def writer(n: int) -> None:
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.key}")
-        start.wait()
-        try:
-            for i in range(EDITS_PER_THREAD):
-                response = api.patch(url, {"note": f"thread {n} edit {i}"}, format="json")
-                with lock:
-                    statuses.append(response.status_code)
-        finally:
-            connection.close()
+    def edits(api, n):
+        for i in range(EDITS_PER_THREAD):
+            yield api.patch(url, {"note": f"thread {n} edit {i}"}, format="json").status_code
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_writers(tenant, edits)
 
     edits = THREADS * EDITS_PER_THREAD
     assert statuses == [200] * edits
