@@ -5,14 +5,15 @@
 
 Needs `wrk` (Debian: apt-get install -y wrk) and the data of bench/generate.py. Serves Counterpart
 as README's Production section says (gunicorn, config.settings.production, DEBUG off, the psycopg
-pool those settings enable, one worker per core) and a baseline with the same gunicorn options:
-bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with authentication switched
-off, issue 4). Then it runs each scenario (get, put, list, search) with wrk and
-bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed runs
-alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst p99, non-2xx, Counterpart's share
-of the baseline's rate, the CPU time a request cost the server's processes, PostgreSQL's and the
-whole machine, the load average before the first round) and keeps every round's numbers in
-bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405 is skipped, with a note.
+pool those settings enable, one gthread worker per core with two threads) and a baseline with the
+same gunicorn options: bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with
+authentication switched off, issue 4). Then it runs each scenario (get, put, list, search) with
+wrk and bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed
+runs alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst
+p99, non-2xx, Counterpart's share of the baseline's rate, the CPU time a request cost the server's
+processes, PostgreSQL's and the whole machine, the load average before the first round) and keeps
+every round's numbers in bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405
+is skipped, with a note.
 
 The servers' rate limits are raised so that no request is refused: every request is still
 counted, at the same cost, but a benchmark faster than 600 requests a minute per key would
@@ -308,8 +309,8 @@ def main() -> None:
         help="what Counterpart is measured against: the floor, or itself without authentication",
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--threads-per-worker", type=int, default=1)
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--threads-per-worker", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10, help="seconds per timed run")
