@@ -65,14 +65,14 @@ def update_if(
     update_fields = tuple(update_fields)
     alias = router.db_for_write(type(instance), instance=instance)
     connection = connections[alias]
-    statement = _prepared_update(instance, update_fields, unchanged)
-    prepared = _prepared_insert(then_insert, alias)
     if (
-        statement is None
-        or prepared is None
-        or connection.vendor != "postgresql"
+        connection.vendor != "postgresql"
         or router.db_for_write(type(then_insert), instance=then_insert) != alias
     ):
+        return _update_then_insert(instance, update_fields, unchanged, then_insert)
+    statement = _prepared_update(instance, update_fields, unchanged)
+    prepared = _prepared_insert(then_insert, alias) if statement is not None else None
+    if prepared is None:
         return _update_then_insert(instance, update_fields, unchanged, then_insert)
     _, update_sql, update_params = statement
     compiled, insert_params = prepared
@@ -118,6 +118,8 @@ def _prepared_update(
     """(alias, sql, params) of the UPDATE that saves `update_fields` of `instance` where its
     primary key (and the `unchanged` values) match; None where Model.save must do it."""
     model = type(instance)
+    if any(value is None for value in unchanged.values()):
+        raise ValueError("update_if compares with values, not NULL")
     if not _saved_plainly(model):
         return None
     alias = router.db_for_write(model, instance=instance)
@@ -129,8 +131,6 @@ def _prepared_update(
     values = [
         field.get_db_prep_save(value, connection) for field, value in zip(fields, raw, strict=True)
     ]
-    if any(value is None for value in unchanged.values()):
-        raise ValueError("update_if compares with values, not NULL")
     shape = (model, alias, fields, tuple(value is None for value in values), tuple(unchanged))
     params = [value for value in values if value is not None]
     params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
