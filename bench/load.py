@@ -4,13 +4,14 @@
     DATABASE_URL=postgres://… .venv/bin/python bench/load.py --baseline auth-off --scenarios get
 
 Needs `wrk` (Debian: apt-get install -y wrk) and the data of bench/generate.py. Serves Counterpart
-as README's Production section says (gunicorn, config.settings.production, DEBUG off, the psycopg
-pool those settings enable, one gthread worker per core with two threads) and a baseline with the
-same gunicorn options: bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with
-authentication switched off, issue 4). Then it runs each scenario (get, put, list, search) with
-wrk and bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed
-runs alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst
-p99, non-2xx, Counterpart's share of the baseline's rate, the CPU time a request cost the server's
+as README's Production section says (gunicorn, config.settings.production, DEBUG off, the
+persistent connections those settings keep (DJANGO_DB_POOL=true in the environment: the pool), one
+gthread worker per core with two threads) and a baseline with the same gunicorn options:
+bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with authentication switched
+off, issue 4). Then it runs each scenario (get, put, list, search) with wrk and
+bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed runs
+alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst p99,
+non-2xx, Counterpart's share of the baseline's rate, the CPU time a request cost the server's
 processes, PostgreSQL's and the whole machine, the load average before the first round) and keeps
 every round's numbers in bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405
 is skipped, with a note.
@@ -144,13 +145,15 @@ def wrk(port: int, scenario: str, seconds: int, args) -> dict:
     return {**json.loads(output.strip().splitlines()[-1]), "command": " ".join(command)}
 
 
-def _ticks(pid: int) -> int:
-    """CPU time of one process so far, user and system, in clock ticks (0 once it has ended)."""
+def _ticks(pid: int, *, ended_children: bool = False) -> int:
+    """CPU time of one process so far, user and system, in clock ticks (0 once it has ended);
+    with `ended_children`, plus that of its children that have ended (and been waited for)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except (FileNotFoundError, ProcessLookupError):
         return 0
-    return int(fields[11]) + int(fields[12])
+    own = int(fields[11]) + int(fields[12])
+    return own + int(fields[13]) + int(fields[14]) if ended_children else own
 
 
 def _processes() -> dict[int, tuple[int, str]]:
@@ -174,28 +177,35 @@ def _machine_busy() -> int:
     return user + nice + system + irq + softirq + steal
 
 
-def cpu_groups(server: subprocess.Popen) -> dict[str, list[int]]:
-    """The server's processes (gunicorn's master and workers) and PostgreSQL's (all of them:
-    backends, WAL writer, checkpointer), as they are at the start of a round."""
+def cpu_ticks(server: subprocess.Popen) -> dict[str, int]:
+    """CPU ticks so far of the server's processes (gunicorn's master and workers) and of
+    PostgreSQL's (the postmaster and every process it started: backends, WAL writer,
+    checkpointer), those that have ended included: a backend whose connection closed during a
+    round has its time in the postmaster's count of ended children."""
     processes = _processes()
-    return {
-        "server": [pid for pid, (parent, _) in processes.items() if server.pid in (pid, parent)],
-        "postgres": [pid for pid, (_, name) in processes.items() if name.startswith("postgres")],
-    }
-
-
-def cpu_ticks(groups: dict[str, list[int]]) -> dict[str, int]:
-    ticks = {name: sum(_ticks(pid) for pid in pids) for name, pids in groups.items()}
+    roots = {"server": server.pid}
+    roots["postgres"] = next(
+        (
+            pid
+            for pid, (parent, name) in processes.items()
+            if name.startswith("postgres")
+            and not processes.get(parent, (0, ""))[1].startswith("postgres")
+        ),
+        None,
+    )
+    ticks = {}
+    for group, root in roots.items():
+        children = [pid for pid, (parent, _) in processes.items() if parent == root]
+        ticks[group] = _ticks(root, ended_children=True) + sum(map(_ticks, children))
     return {**ticks, "machine": _machine_busy()}
 
 
 def measured_round(server: subprocess.Popen, port: int, scenario: str, args) -> dict:
     """One timed wrk run, with the CPU time it cost each group of processes, per request."""
     load = os.getloadavg()
-    groups = cpu_groups(server)
-    before = cpu_ticks(groups)
+    before = cpu_ticks(server)
     result = wrk(port, scenario, args.duration, args)
-    after = cpu_ticks(groups)
+    after = cpu_ticks(server)
     spent = {name: after[name] - before[name] for name in before}
     return {"load": load, "cpu_ticks": spent, **result}
 
