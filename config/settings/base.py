@@ -77,7 +77,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if POSTGRESQL:
-    # Django's backend, whose pool checks a connection with a round trip only when in doubt.
+    # Django's backend, whose connection health check (persistent or pooled) makes a round trip
+    # only when in doubt.
     DATABASES["default"]["ENGINE"] = "common.postgresql"
     # Parameters are bound on the server, and a statement a connection has run five times is
     # prepared (psycopg's default threshold): the server then parses and plans each statement of

@@ -1,4 +1,5 @@
-"""common.postgresql: the pool's health check skips the round trip only when that is safe."""
+"""common.postgresql: the connection health check (pooled or persistent) skips the round trip only
+when that is safe."""
 
 import select
 import time
@@ -98,3 +99,55 @@ def test_the_pool_django_builds_uses_this_check(db):
 def test_postgresql_urls_use_this_backend():
     assert connection.settings_dict["ENGINE"] == "common.postgresql"
     assert connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def persistent(db):
+    """A second connection to the test database, kept between requests as production keeps it."""
+    settings = {**connection.settings_dict, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+    wrapper = base.DatabaseWrapper(settings, alias="persistent_check_test")
+    yield wrapper
+    wrapper.close()
+
+
+def request_on(wrapper) -> int:
+    """What one request does with its connection: Django's check at the request's start, then a
+    query. Returns the server process that answered it."""
+    wrapper.close_if_unusable_or_obsolete()  # request_started
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_a_persistent_connection_in_use_a_moment_ago_is_not_queried(persistent, round_trips):
+    first = request_on(persistent)  # a new connection: healthy, not checked
+    assert request_on(persistent) == first  # never seen by the check: checked
+    assert request_on(persistent) == first  # checked less than a second ago, socket quiet
+
+    assert round_trips == [persistent.connection]
+
+
+def test_a_persistent_connection_idle_for_longer_is_checked(persistent, round_trips):
+    request_on(persistent)
+    request_on(persistent)
+    setattr(persistent.connection, base._HANDED_OUT_AT, time.monotonic() - base.RECENTLY_USED)
+
+    request_on(persistent)
+
+    assert round_trips == [persistent.connection, persistent.connection]
+
+
+def test_a_persistent_connection_whose_session_ended_is_replaced_before_the_request(
+    persistent, round_trips
+):
+    ended = request_on(persistent)
+    request_on(persistent)
+    raw = persistent.connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [ended])
+    select.select([raw.fileno()], [], [], 5)
+
+    assert request_on(persistent) != ended  # the request ran on a new connection, and succeeded
+
+    assert round_trips == [raw, raw]  # the ended one failed its full check
+    assert raw.closed

@@ -1,11 +1,12 @@
 """PostgreSQL stopped under a running server: JSON 503 during the outage, recovery by itself.
 And sessions the server ends between two requests: the next request still succeeds.
 
-The server is the production one (gunicorn, production settings, the psycopg pool), started on
-the test database, because recovering is its business: at the end of a request that hit a dead
-connection Django discards it, and the pool replaces it. This stops and starts the machine's
-PostgreSQL server, so it runs only where that is allowed: CI sets COUNTERPART_FAULT_TESTS=1 (and
-runs as root beside its own server).
+The server is the production one (gunicorn, production settings), started on the test database,
+once with each way it keeps connections (persistent, the default, and the psycopg pool), because
+recovering is its business: at the end of a request that hit a dead connection Django discards it,
+and the next request opens a new one (or takes one from the pool). This stops and starts the
+machine's PostgreSQL server, so it runs only where that is allowed: CI sets
+COUNTERPART_FAULT_TESTS=1 (and runs as root beside its own server).
 """
 
 import json
@@ -52,8 +53,8 @@ def call(url: str, key: str, method: str = "GET", body: dict | None = None):
         return error.code, dict(error.headers), json.loads(error.read())
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(params=["persistent", "pool"])
+def server(request):
     settings = connection.settings_dict
     port = free_port()
     env = {
@@ -62,6 +63,7 @@ def server():
         "DJANGO_SECRET_KEY": "outage-test-" + "k" * 50,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_DB_POOL": "true" if request.param == "pool" else "false",
         "DATABASE_URL": (
             f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
             f"{settings['PORT'] or 5432}/{settings['NAME']}"
@@ -123,18 +125,18 @@ def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant,
         assert time.monotonic() < deadline, "the service did not recover within 30 s"
         time.sleep(0.5)
     # Once it answers, it keeps answering: no connection the restart ended is handed out again
-    # (the pool's check skips its round trip only for a connection whose socket is quiet).
+    # (the health check skips its round trip only for a connection whose socket is quiet).
     assert [call(url, tenant.key)[0] for _ in range(10)] == [200] * 10
     tenant.customer.refresh_from_db()
     assert tenant.customer.note == "after"
 
 
 def test_sessions_the_server_ended_are_never_handed_to_a_request(tenant, server):
-    """The pool checks a connection without a round trip when it was in use a moment ago; a
+    """A connection is checked without a round trip when it was in use a moment ago; a
     connection whose session the server ended (an administrator, a failover, a crash) must
     still fail that check and be replaced, not fail the next request."""
     url = f"{server}/api/customers/{tenant.customer.pk}"
-    assert call(url, tenant.key)[0] == 200  # the worker's pool now holds used connections
+    assert call(url, tenant.key)[0] == 200  # the worker now holds a used connection
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -142,6 +144,7 @@ def test_sessions_the_server_ended_are_never_handed_to_a_request(tenant, server)
         )
         assert cursor.fetchone()[0] >= 1
 
-    # (Each ended connection costs the request that finds it psycopg_pool's back-off, about a
-    # second, before the next one is tried; the request waits, it does not fail.)
+    # (With the pool, each ended connection costs the request that finds it psycopg_pool's
+    # back-off, about a second, before the next one is tried; the request waits, it does not
+    # fail. A persistent connection is replaced at once.)
     assert [call(url, tenant.key)[0] for _ in range(5)] == [200] * 5
