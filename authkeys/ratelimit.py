@@ -10,9 +10,20 @@ counter for the same moment without talking to the others. Counting is one incre
 - any other cache (process memory in the tests): `cache.incr`, and `cache.add` to open a window.
 A fixed window lets a client send up to twice the limit across a window boundary; in exchange a
 request costs one counter and no list of timestamps (DRF's SimpleRateThrottle keeps a list).
+
+A credential's requests are counted in leases (`Leases`, used by throttling.find_and_count): a
+process adds a few requests at once to the shared counter and hands those out to its next
+requests of that credential without writing, so most requests write nothing. A lease is small
+beside what is left of the limit (at most a 64th of it, at most 32 requests), so it shrinks to
+one request, counted exactly, as a credential nears its limit; and since every request is counted
+in the shared counter before it is served, all processes together never let more than the limit
+through. What a lease can cost a client is the other way: requests another process has reserved
+and not yet served count as made, in RateLimit-Remaining and towards the limit (at most a 64th of
+what was left, per process).
 """
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,11 +88,12 @@ def _window(name: str, rate: Rate, now: float) -> tuple[str, int]:
     return before + after, reset
 
 
-def charge(name: str, rate: Rate, now: float | None = None) -> Usage:
-    """Count one request against the counter `name`."""
+def charge(name: str, rate: Rate, now: float | None = None, *, amount: int = 1) -> Usage:
+    """Count one request (or `amount` of them) against the counter `name`: its count after that,
+    0 if the counters cannot be reached."""
     key, reset = _window(name, rate, time.time() if now is None else now)
     try:
-        count = _increment(key, timeout=reset + 1)
+        count = _increment(key, timeout=reset + 1, amount=amount)
     except COUNTER_STORE_DOWN as error:
         logger.warning("rate-limit counters unavailable, request not counted: %s", error)
         count = 0
@@ -109,21 +121,21 @@ def _counts(keys: list[str]) -> dict[str, int]:
     return caches["default"].get_many(keys)
 
 
-def _increment(key: str, timeout: int) -> int:
+def _increment(key: str, timeout: int, amount: int) -> int:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        return _increment_redis(cache, key, timeout)
+        return _increment_redis(cache, key, timeout, amount)
     if isinstance(cache, DatabaseCache):
-        return _increment_in_database(key, timeout)
+        return _increment_in_database(key, timeout, amount)
     try:
-        return cache.incr(key)
+        return cache.incr(key, amount)
     except ValueError:  # the first request of the window
-        if cache.add(key, 1, timeout):
-            return 1
-        return cache.incr(key)  # another process opened the window first
+        if cache.add(key, amount, timeout):
+            return amount
+        return cache.incr(key, amount)  # another process opened the window first
 
 
-def _increment_redis(cache: RedisCache, key: str, timeout: int) -> int:
+def _increment_redis(cache: RedisCache, key: str, timeout: int, amount: int) -> int:
     # Django's RedisCache.incr asks EXISTS first: two round trips. A bare INCR is one, and the
     # expiry is set by whoever opens the window (a second command once per window). Should that
     # second command never arrive, the counter lingers unexpired but is never read again: its
@@ -131,27 +143,27 @@ def _increment_redis(cache: RedisCache, key: str, timeout: int) -> int:
     # sees the same value cache.get does.
     full_key = cache.make_and_validate_key(key)
     client = cache._cache.get_client(full_key, write=True)
-    count = client.incr(full_key)
-    if count == 1:
+    count = client.incr(full_key, amount)
+    if count == amount:
         client.expire(full_key, timeout)
     return count
 
 
 def upsert_sql(name: str = "%s", rows: str = "") -> str:
-    """The statement that counts one request in the database store: it returns the new count.
+    """The statement that counts requests in the database store: it returns the new count.
 
-    Its parameters: those of `name`, the SQL expression that names the counter, then the
-    counter's expiry. `rows` ("FROM …") counts once per row it yields, so not at all when it
-    yields none; without it the statement counts once.
+    Its parameters: those of `name`, the SQL expression that names the counter, then how many
+    requests to count, then the counter's expiry. `rows` ("FROM …") counts once per row it
+    yields, so not at all when it yields none; without it the statement counts once.
     """
     table = RateLimitCounter._meta.db_table
     return (
-        f"INSERT INTO {table} (name, count, expires_at) SELECT {name}, 1, %s{rows} "
-        f"ON CONFLICT (name) DO UPDATE SET count = {table}.count + 1 RETURNING count"
+        f"INSERT INTO {table} (name, count, expires_at) SELECT {name}, %s, %s{rows} "
+        f"ON CONFLICT (name) DO UPDATE SET count = {table}.count + EXCLUDED.count RETURNING count"
     )
 
 
-def _increment_in_database(key: str, timeout: int) -> int:
+def _increment_in_database(key: str, timeout: int, amount: int) -> int:
     # With the database cache configured, counters go to their own table rather than through
     # DatabaseCache.incr, which is a read then a write (six statements, racy between processes)
     # and counts the whole cache table on every write. Here one atomic upsert counts a request;
@@ -160,9 +172,9 @@ def _increment_in_database(key: str, timeout: int) -> int:
     now = timezone.now()
     expires_at = connection.ops.adapt_datetimefield_value(now + timedelta(seconds=timeout))
     with connection.cursor() as cursor:
-        cursor.execute(upsert_sql(), [key, expires_at])
+        cursor.execute(upsert_sql(), [key, amount, expires_at])
         count = cursor.fetchone()[0]
-    if count == 1:
+    if count == amount:
         _clear_ended_windows(connection, now)
     return count
 
@@ -191,6 +203,7 @@ class DatabaseCharge:
     after: str
     reset: int
     now: datetime
+    amount: int = 1  # requests to count
 
     def sql(self, id_sql: str, rows: str) -> str:
         """The upsert, counting once per row of `rows` in the counter named by `id_sql`."""
@@ -198,11 +211,11 @@ class DatabaseCharge:
 
     def params(self) -> list:
         expires_at = self.now + timedelta(seconds=self.reset + 1)
-        return [self.before, self.after, expires_at]
+        return [self.before, self.after, self.amount, expires_at]
 
     def usage(self, count: int) -> Usage:
-        """Where the counter stands after the statement counted the request (`count`)."""
-        if count == 1:  # this request opened the window
+        """Where the counter stands after the statement counted the requests (`count`)."""
+        if count == self.amount:  # this statement opened the window
             try:
                 _clear_ended_windows(connections[self.alias], self.now)
             except COUNTER_STORE_DOWN as error:
@@ -210,8 +223,19 @@ class DatabaseCharge:
         return Usage(limit=self.rate.limit, count=count, reset=self.reset)
 
 
+def counted_in_transaction() -> bool:
+    """Whether a count now would be part of a transaction still open (so it could be rolled back):
+    the counters are in the database, and a transaction is open there."""
+    if not isinstance(caches["default"], DatabaseCache):
+        return False
+    # The transactions a test case wraps each test in are not the application's: Django's own
+    # check for durable blocks passes over them the same way.
+    blocks = connections[router.db_for_write(RateLimitCounter)].atomic_blocks
+    return any(not block._from_testcase for block in blocks)
+
+
 def database_charge(
-    name_prefix: str, rate: Rate, now: float | None = None
+    name_prefix: str, rate: Rate, now: float | None = None, *, amount: int = 1
 ) -> DatabaseCharge | None:
     """A `DatabaseCharge`, when the counters are kept in a PostgreSQL database; otherwise None.
 
@@ -224,5 +248,96 @@ def database_charge(
         return None
     before, after, reset = _window_parts(name_prefix, rate, time.time() if now is None else now)
     return DatabaseCharge(
-        alias=alias, rate=rate, before=before, after=after, reset=reset, now=timezone.now()
+        alias=alias,
+        rate=rate,
+        before=before,
+        after=after,
+        reset=reset,
+        now=timezone.now(),
+        amount=amount,
     )
+
+
+LEASE_MAX = 32  # requests
+LEASE_SHARE = 64  # a lease is at most this fraction of what is left of the limit
+
+
+@dataclass
+class _Lease:
+    window: str  # the part of the counter's key that names the window
+    counter: str  # the counter's name: the prefix and the id of the credential
+    last: int  # the highest count this process has seen the counter reach in the window
+    # The requests counted and not yet made, as [next, last] ranges of places in the window: more
+    # than one when threads of this process counted new leases at the same time.
+    ranges: list[list[int]]
+
+
+class Leases:
+    """This process's leases of requests, one per credential: see the module's docstring.
+
+    A lease is held for a `holder`, the credential's lookup (the counter's prefix, the rate and
+    the lookup's parameters: an API key's digest, a user's id and organization), because the
+    counter is named by the id the lookup finds, which is not known before it runs.
+    """
+
+    MAX_HELD = 10_000  # beyond this many, the leases are dropped
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._held: dict[tuple, _Lease] = {}
+
+    def take(self, holder: tuple, rate: Rate, now: float) -> tuple[str, Usage] | None:
+        """A request from `holder`'s lease in the current window, if one is left: the counter's
+        name and where the request stands. None: count with a new lease (`size`, `grant`)."""
+        _, window, reset = _window_parts("", rate, now)
+        with self._lock:
+            lease = self._held.get(holder)
+            if lease is None or lease.window != window:
+                return None
+            while lease.ranges and lease.ranges[0][0] > lease.ranges[0][1]:
+                lease.ranges.pop(0)
+            if not lease.ranges:
+                return None
+            count = lease.ranges[0][0]
+            lease.ranges[0][0] += 1
+        return lease.counter, Usage(limit=rate.limit, count=count, reset=reset)
+
+    def size(self, holder: tuple, rate: Rate, now: float) -> int:
+        """How many requests the next lease of `holder` counts at once: a share of what is left
+        of the limit by the last count this process saw, one near the limit, the most when the
+        limit is exceeded (every request of the window is refused then, each still counted)."""
+        _, window, _ = _window_parts("", rate, now)
+        lease = self._held.get(holder)
+        counted = lease.last if lease is not None and lease.window == window else 0
+        if counted >= rate.limit:
+            return LEASE_MAX
+        return max(1, min(LEASE_MAX, (rate.limit - counted) // LEASE_SHARE))
+
+    def grant(
+        self, holder: tuple, rate: Rate, counter: str, usage: Usage, amount: int, now: float
+    ) -> Usage:
+        """Hold the `amount` requests just counted in `counter` (`usage`: its count after that)
+        as `holder`'s lease; the first is this request's, returned. Nothing is held if the count
+        failed (0: the counters could not be reached, so the request went uncounted)."""
+        if usage.count == 0:
+            return usage
+        first = usage.count - amount + 1
+        _, window, _ = _window_parts("", rate, now)
+        with self._lock:
+            lease = self._held.get(holder)
+            if lease is None or lease.window != window or lease.counter != counter:
+                if len(self._held) >= self.MAX_HELD:
+                    # A dropped lease only leaves its unused requests counted as made.
+                    self._held.clear()
+                lease = self._held[holder] = _Lease(window, counter, last=0, ranges=[])
+            lease.last = max(lease.last, usage.count)
+            if amount > 1:
+                lease.ranges.append([first + 1, usage.count])
+        return Usage(limit=usage.limit, count=first, reset=usage.reset)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
+
+LEASES = Leases()

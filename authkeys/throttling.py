@@ -1,6 +1,7 @@
 """Rate limits: requests per credential, and failed sign-ins per email and per client address."""
 
 import hashlib
+import time
 
 from django.db.models import Model
 from rest_framework.throttling import BaseThrottle
@@ -22,21 +23,39 @@ def find_and_count(
     """`lookup.get(*params)`, and one request counted against the counter `counter` + the
     found row's `id_field`, when a row is found.
 
-    Where the counters are kept in the same PostgreSQL database the count is part of the
-    lookup's statement (`CompiledLookup.get_charging`): one round trip. Elsewhere (Redis,
-    process memory, SQLite) it follows the lookup.
+    The request is counted in this process's lease of that credential's requests
+    (`ratelimit.Leases`) while one is left: then the lookup runs alone and nothing is written.
+    Otherwise a new lease is counted in the shared counter. Where the counters are kept in the
+    same PostgreSQL database, that count is part of the lookup's statement
+    (`CompiledLookup.get_charging`): one round trip. Elsewhere (Redis, process memory, SQLite)
+    it follows the lookup.
     """
     rate = ratelimit.Rate.for_scope(scope)
-    charge = ratelimit.database_charge(counter, rate)
+    now = time.time()
+    holder = (counter, rate, *params)
+    leased = ratelimit.LEASES.take(holder, rate, now)
+    if leased is not None:
+        name, usage = leased
+        found = lookup.get(*params)
+        if found is None:
+            return None, None
+        if f"{counter}{getattr(found, id_field)}" == name:
+            return found, usage
+    # A count made in a transaction that may yet roll back reserves nothing to hold: one request.
+    amount = 1 if ratelimit.counted_in_transaction() else ratelimit.LEASES.size(holder, rate, now)
+    charge = ratelimit.database_charge(counter, rate, now, amount=amount)
     if charge is None:
         found, count = lookup.get(*params), None
     else:
         found, count = lookup.get_charging(*params, charge=charge, id_field=id_field)
     if found is None:
         return None, None
+    name = f"{counter}{getattr(found, id_field)}"
     if count is not None:
-        return found, charge.usage(count)
-    return found, ratelimit.charge(f"{counter}{getattr(found, id_field)}", rate)
+        usage = charge.usage(count)
+    else:
+        usage = ratelimit.charge(name, rate, now, amount=amount)
+    return found, ratelimit.LEASES.grant(holder, rate, name, usage, amount, now)
 
 
 class CredentialRateThrottle(BaseThrottle):

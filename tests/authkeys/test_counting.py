@@ -1,9 +1,11 @@
-"""The query that finds a credential counts its request too.
+"""The query that finds a credential counts its request too, a few requests at a time.
 
 With the counters in the database on PostgreSQL (the production default) the API-key lookup and
 the count are one statement, which PostgreSQL plans once per connection (a prepared statement).
 With the counters elsewhere (process memory here, Redis, SQLite) the count follows the lookup.
-What a client sees is the same either way.
+Either way a count reserves a lease of the credential's next requests in this process
+(authkeys.ratelimit.Leases), which then find the credential with the lookup alone. What a client
+sees is the same either way.
 """
 
 import logging
@@ -49,30 +51,54 @@ def remaining(response) -> int:
     return int(response["RateLimit-Remaining"])
 
 
+def counter_of(name: str) -> int:
+    return RateLimitCounter.objects.get(name__startswith=f"ratelimit:{name}:").count
+
+
+def writes_counters(context) -> list[str]:
+    return [q["sql"] for q in context.captured_queries if "authkeys_ratelimitcounter" in q["sql"]]
+
+
+LEASE = 600 // ratelimit.LEASE_SHARE  # a new lease of the default limit, 600 a minute
+
+
 @pytest.mark.postgres_only
-def test_a_key_is_found_and_counted_in_one_statement(
+def test_a_key_is_found_and_a_lease_counted_in_one_statement(
     database_cache, key_client, tenant, max_queries
 ):
-    key_client.get(url(tenant))  # opens the window: that request also clears ended windows
-    with max_queries(2):  # the key and its count; the customer
+    # The first request opens the window: it also clears ended windows and notes lastUsedAt.
+    response = key_client.get(url(tenant))
+    assert remaining(response) == 599
+    assert counter_of(f"key:{tenant.api_key.pk}") == LEASE  # the whole lease is counted
+
+    for made in range(2, LEASE + 1):  # the rest of the lease: the lookup alone, nothing written
+        with max_queries(2) as leased:  # the key; the customer
+            response = key_client.get(url(tenant))
+        assert (response.status_code, remaining(response)) == (200, 600 - made)
+        assert writes_counters(leased.context) == []
+    assert counter_of(f"key:{tenant.api_key.pk}") == LEASE
+
+    with max_queries(2) as next_lease:  # the key and the next lease's count; the customer
         response = key_client.get(url(tenant))
-    assert response.status_code == 200
-    assert remaining(response) == 598
-    counter = RateLimitCounter.objects.get(name__startswith=f"ratelimit:key:{tenant.api_key.pk}:")
-    assert counter.count == 2
+    assert (response.status_code, remaining(response)) == (200, 600 - LEASE - 1)
+    assert len(writes_counters(next_lease.context)) == 1
+    assert counter_of(f"key:{tenant.api_key.pk}") == LEASE + (600 - LEASE) // 64
 
 
 @pytest.mark.postgres_only
-def test_a_jwt_membership_is_found_and_counted_in_one_statement(
+def test_a_jwt_membership_is_found_and_a_lease_counted_in_one_statement(
     database_cache, jwt_client, tenant, max_queries
 ):
-    jwt_client.get(url(tenant))
-    with max_queries(2):  # the membership and its count; the customer
+    jwt_client.get(url(tenant))  # opens the window
+    for _ in range(LEASE - 1):
+        with max_queries(2) as leased:  # the membership; the customer
+            jwt_client.get(url(tenant))
+        assert writes_counters(leased.context) == []
+    with max_queries(2) as next_lease:  # the membership and the next lease's count; the customer
         response = jwt_client.get(url(tenant))
-    assert response.status_code == 200
-    assert remaining(response) == 598
-    counter = RateLimitCounter.objects.get(name__startswith=f"ratelimit:user:{tenant.owner.pk}:")
-    assert counter.count == 2
+    assert (response.status_code, remaining(response)) == (200, 600 - LEASE - 1)
+    assert len(writes_counters(next_lease.context)) == 1
+    assert counter_of(f"user:{tenant.owner.pk}") == LEASE + (600 - LEASE) // 64
 
 
 def test_the_lookup_counts_in_the_counter_charge_counts_in(store, key_client, tenant):
@@ -83,7 +109,7 @@ def test_the_lookup_counts_in_the_counter_charge_counts_in(store, key_client, te
 
     assert remaining(response) == rate.limit - 2
     [usage] = ratelimit.peek([f"key:{tenant.api_key.pk}"], {f"key:{tenant.api_key.pk}": rate})
-    assert usage.count == 2
+    assert usage.count == 1 + rate.limit // ratelimit.LEASE_SHARE  # the charge, and a lease
 
 
 def test_a_refused_key_is_counted_but_answered_401_without_rate_limit_headers(
@@ -127,7 +153,7 @@ def test_the_lookup_that_opens_a_window_clears_the_windows_that_ended(
 
     assert key_client.get(url(tenant)).status_code == 200
 
-    assert list(RateLimitCounter.objects.values_list("count", flat=True)) == [1]
+    assert list(RateLimitCounter.objects.values_list("count", flat=True)) == [LEASE]
 
 
 @pytest.mark.postgres_only
@@ -137,9 +163,10 @@ def test_postgresql_plans_the_lookup_once_per_connection(tenant, counted, reques
         request.getfixturevalue("database_cache")
     digest = crypto.digest(tenant.key)
     runs = runs_until_prepared()
-    for _ in range(runs):
-        api_key, usage = BearerAuthentication._find_api_key(digest)
-        assert api_key.pk == tenant.api_key.pk
+    with limits(api_key="60/minute"):  # a lease of one request: every lookup counts
+        for _ in range(runs):
+            api_key, usage = BearerAuthentication._find_api_key(digest)
+            assert api_key.pk == tenant.api_key.pk
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         statements = [statement for (statement,) in cursor.fetchall()]
@@ -157,15 +184,16 @@ def runs_until_prepared() -> int:
 def test_a_rolled_back_savepoint_does_not_break_the_prepared_lookup(database_cache, tenant):
     digest = crypto.digest(tenant.key)
     runs = runs_until_prepared()
-    for _ in range(runs):
-        BearerAuthentication._find_api_key(digest)  # prepared by the last of these
-    try:
-        with transaction.atomic():
-            BearerAuthentication._find_api_key(digest)
-            raise ZeroDivisionError
-    except ZeroDivisionError:
-        pass
-    api_key, usage = BearerAuthentication._find_api_key(digest)
+    with limits(api_key="60/minute"):  # a lease of one request: every lookup counts
+        for _ in range(runs):
+            BearerAuthentication._find_api_key(digest)  # prepared by the last of these
+        try:
+            with transaction.atomic():
+                BearerAuthentication._find_api_key(digest)
+                raise ZeroDivisionError
+        except ZeroDivisionError:
+            pass
+        api_key, usage = BearerAuthentication._find_api_key(digest)
     # The rolled-back count is gone.
     assert (api_key.pk, usage.count) == (tenant.api_key.pk, runs + 1)
 

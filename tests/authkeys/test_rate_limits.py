@@ -175,3 +175,104 @@ def test_rates_are_read_from_settings(text, rate):
     with limits(api_key=text):
         found = ratelimit.Rate.for_scope("api_key")
     assert (found.limit, found.period) == rate
+
+
+# Leases: each process counts a few of a credential's requests at once (authkeys.ratelimit.Leases).
+
+
+@pytest.fixture(params=["memory", "database"])
+def store(request):
+    if request.param == "database":
+        request.getfixturevalue("database_cache")
+    return request.param
+
+
+def test_processes_sharing_a_counter_never_let_more_than_the_limit_through(
+    store, key_client, tenant, monkeypatch
+):
+    """Two server processes, each with its own leases, take turns serving one key's requests:
+    together they serve exactly the limit, then refuse every request."""
+    processes = [ratelimit.Leases(), ratelimit.Leases()]
+    url = f"/api/customers/{tenant.customer.pk}"
+    statuses = []
+    with limits(api_key="200/day"):  # a day: no window boundary in the middle of the test
+        for turn in range(260):
+            monkeypatch.setattr(ratelimit, "LEASES", processes[turn % 2])
+            statuses.append(key_client.get(url).status_code)
+        [usage] = ratelimit.peek(
+            [f"key:{tenant.api_key.pk}"],
+            {f"key:{tenant.api_key.pk}": ratelimit.Rate.for_scope("api_key")},
+        )
+    assert statuses == [200] * 200 + [429] * 60
+    # Every request, served or refused, was counted in the shared counter (in leases, some of
+    # whose requests the end of the test left unmade).
+    assert usage.count >= 260
+
+
+def test_a_lease_is_a_small_share_of_what_is_left_and_one_request_near_the_limit():
+    leases, rate, now = ratelimit.Leases(), ratelimit.Rate(limit=6400, period=60), 120.0
+    holder = ("key:", rate, "digest")
+    assert leases.size(holder, rate, now) == ratelimit.LEASE_MAX  # 6400 // 64 = 100, capped
+
+    def counted(count):
+        usage = ratelimit.Usage(limit=rate.limit, count=count, reset=1)
+        return leases.grant(holder, rate, "key:1", usage, 1, now)
+
+    counted(6400 - 64 * 5)
+    assert leases.size(holder, rate, now) == 5
+    counted(6400 - 63)
+    assert leases.size(holder, rate, now) == 1  # near the limit: every request counted
+    counted(6401)
+    # Over the limit every request is refused, each still counted: in the largest leases.
+    assert leases.size(holder, rate, now) == ratelimit.LEASE_MAX
+    assert leases.size(holder, rate, now + 60) == ratelimit.LEASE_MAX  # a new window: all left
+
+
+def test_a_lease_hands_out_its_requests_in_order_and_only_in_its_window():
+    leases, rate, now = ratelimit.Leases(), ratelimit.Rate(limit=600, period=60), 120.0
+    holder = ("key:", rate, "digest")
+    usage = ratelimit.Usage(limit=600, count=12, reset=60)  # a lease of 3 counted: 10, 11, 12
+
+    first = leases.grant(holder, rate, "key:7", usage, 3, now)
+
+    assert first.count == 10
+    assert [leases.take(holder, rate, now + 1)[1].count for _ in range(2)] == [11, 12]
+    assert leases.take(holder, rate, now + 1) is None  # used up
+    leases.grant(holder, rate, "key:7", ratelimit.Usage(600, 15, 60), 3, now)
+    assert leases.take(holder, rate, now + 60) is None  # the next window starts afresh
+    assert leases.take(holder, rate, now + 2) == ("key:7", ratelimit.Usage(600, 14, 58))
+
+
+def test_a_count_that_failed_holds_no_lease():
+    leases, rate = ratelimit.Leases(), ratelimit.Rate(limit=600, period=60)
+    holder = ("key:", rate, "digest")
+    uncounted = ratelimit.Usage(limit=600, count=0, reset=60)  # the counters were unreachable
+
+    assert leases.grant(holder, rate, "key:7", uncounted, 9, 120.0) == uncounted
+    assert leases.take(holder, rate, 121.0) is None
+
+
+def test_inside_a_transaction_each_request_is_counted_alone(database_cache, tenant):
+    from django.db import transaction
+
+    from authkeys import crypto
+    from authkeys.authentication import BearerAuthentication
+
+    digest = crypto.digest(tenant.key)
+    with transaction.atomic():  # a count here could be rolled back: no lease is reserved
+        counts = [BearerAuthentication._find_api_key(digest)[1].count for _ in range(3)]
+        assert counts == [1, 2, 3]
+        assert RateLimitCounter.objects.get().count == 3
+
+
+def test_leases_two_threads_counted_at_once_are_both_handed_out():
+    leases, rate, now = ratelimit.Leases(), ratelimit.Rate(limit=600, period=60), 120.0
+    holder = ("key:", rate, "digest")
+    # Two threads found the lease used up and each counted a new one: 10-12, then 13-15.
+    assert leases.grant(holder, rate, "key:7", ratelimit.Usage(600, 12, 60), 3, now).count == 10
+    assert leases.grant(holder, rate, "key:7", ratelimit.Usage(600, 15, 60), 3, now).count == 13
+
+    taken = [leases.take(holder, rate, now) for _ in range(5)]
+
+    assert [usage.count for _, usage in taken[:4]] == [11, 12, 14, 15]
+    assert taken[4] is None
