@@ -13,7 +13,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 # By default each server thread keeps its own connection between requests (CONN_MAX_AGE), checked
 # before a request uses it (common/postgresql): with gunicorn's few threads per worker (README)
 # that is as many connections as a pool would hold, without checking one out and back in on every
-# request (a twentieth of a GET's CPU: docs/performance.md). DJANGO_DB_POOL=true gives each process
+# request (7% of a GET's CPU: docs/performance.md). DJANGO_DB_POOL=true gives each process
 # psycopg 3's pool instead, for servers with many more threads than concurrent queries; CONN_MAX_AGE
 # must be 0 when pooling.
 if POSTGRESQL and env.bool("DJANGO_DB_POOL", default=False):
