@@ -2,12 +2,17 @@
 
     DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --requests 300 [--method GET]
     DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --method LIST --instructions
+    DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --time-only --gc [--unfreeze]
 
 Calls config.wsgi's application (or, with --app floor, bench/floor.py's) directly, with no server
 and no network, for random customers of bench/generate.py's data with the reference page's body
 (every text value made new per request: bench/generate.py's put_body_template says why)
 (LIST: a random page of 12 of the organization's customers, as bench/wrk/scenario.lua asks), and
 prints pyinstrument's summary of where the time went (--time-only: wall and CPU time only).
+
+--gc reports the garbage collector's pauses during the measured requests (how many collections of
+each generation, their total and their longest); --unfreeze first puts back into the collector's
+generations what config.wsgi froze at start-up, to see what that saves.
 
 --instructions runs the same requests under `valgrind --tool=callgrind` and counts the
 instructions this process executes per request, the warm-up excluded: unlike a clock it does not
@@ -18,6 +23,7 @@ once a minute) is written during the measured requests.
 
 import argparse
 import contextlib
+import gc
 import io
 import itertools
 import os
@@ -117,6 +123,28 @@ def count_instructions(args) -> None:
     )
 
 
+class CollectionPauses:
+    """The garbage collector's pauses from now on, by generation, in milliseconds."""
+
+    def __init__(self):
+        self.by_generation = {0: [], 1: [], 2: []}
+        self._started = 0.0
+        gc.callbacks.append(self.record)
+
+    def record(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.by_generation[info["generation"]].append(time.perf_counter() - self._started)
+
+    def __str__(self) -> str:
+        return "garbage collections: " + "; ".join(
+            f"generation {generation}: {len(pauses)}, {sum(pauses) * 1000:.1f} ms in all, "
+            f"longest {max(pauses, default=0) * 1000:.1f} ms"
+            for generation, pauses in self.by_generation.items()
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -125,6 +153,8 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true", help="count with callgrind")
     parser.add_argument("--app", choices=list(APPS), default="counterpart")
     parser.add_argument("--seed", type=int, help="the same customers and pages every run")
+    parser.add_argument("--gc", action="store_true", help="report garbage collection pauses")
+    parser.add_argument("--unfreeze", action="store_true", help="undo config.wsgi's gc.freeze()")
     args = parser.parse_args()
     if args.instructions:
         return count_instructions(args)
@@ -144,6 +174,9 @@ def main() -> None:
     envs = [
         environ(args.method, random.choice(tenants), next(bodies)) for _ in range(args.requests)
     ]
+    if args.unfreeze:
+        gc.unfreeze()
+    pauses = CollectionPauses() if args.gc else None
     profiler = Profiler(interval=0.0005)
     callgrind("on")
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -152,6 +185,9 @@ def main() -> None:
             call(env)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     callgrind("off")
+    if pauses is not None:
+        gc.callbacks.remove(pauses.record)
+        print(pauses)
     if not args.time_only:
         print(profiler.output_text(unicode=True, show_all=os.environ.get("PROFILE_ALL") == "1"))
     print(
