@@ -180,11 +180,30 @@ def test_rates_are_read_from_settings(text, rate):
 # Leases: each process counts a few of a credential's requests at once (authkeys.ratelimit.Leases).
 
 
-@pytest.fixture(params=["memory", "database"])
+@pytest.fixture(params=["memory", "database", "redis"])
 def store(request):
     if request.param == "database":
         request.getfixturevalue("database_cache")
-    return request.param
+    if request.param == "redis":
+        if not _redis_available():
+            pytest.skip("no Redis at 127.0.0.1:6379")
+        import uuid
+
+        prefix = f"counterpart-test-{uuid.uuid4().hex}"
+        redis_cache = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/0",
+                "KEY_PREFIX": prefix,
+            }
+        }
+        with override_settings(CACHES=redis_cache):
+            yield request.param
+            client = caches["default"]._cache.get_client()
+            for key in client.scan_iter(f"{prefix}:*"):  # this test's counters only
+                client.delete(key)
+        return
+    yield request.param
 
 
 def test_processes_sharing_a_counter_never_let_more_than_the_limit_through(
