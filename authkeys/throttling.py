@@ -41,6 +41,8 @@ def find_and_count(
             return None, None
         if f"{counter}{getattr(found, id_field)}" == name:
             return found, usage
+        # (Never so for a key's digest or a user's id; if a lookup ever found another row for the
+        # same parameters, its request is counted afresh below.)
     # A count made in a transaction that may yet roll back reserves nothing to hold: one request.
     amount = 1 if ratelimit.counted_in_transaction() else ratelimit.LEASES.size(holder, rate, now)
     charge = ratelimit.database_charge(counter, rate, now, amount=amount)
