@@ -12,7 +12,8 @@ off, issue 4). Then it runs each scenario (get, put, list, search) with wrk and
 bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed runs
 alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst p99,
 non-2xx, Counterpart's share of the baseline's rate, the CPU time a request cost the server's
-processes, PostgreSQL's and the whole machine, the load average before the first round) and keeps
+processes, PostgreSQL's and the whole machine, how wrk's connections were spread over the
+server's workers in each round, the load average before the first round) and keeps
 every round's numbers in bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405
 is skipped, with a note.
 
@@ -24,6 +25,8 @@ about 7 µs more of PostgreSQL's CPU per request.
 """
 
 import argparse
+import concurrent.futures
+import contextlib
 import json
 import os
 import secrets
@@ -202,14 +205,45 @@ def cpu_ticks(server: subprocess.Popen) -> dict[str, int]:
     return {**ticks, "machine": _machine_busy()}
 
 
+def connections_by_worker(server: subprocess.Popen, port: int) -> list[int]:
+    """How many established connections to `port` each of the server's workers holds now, most
+    first: wrk's keep-alive connections stay with whichever worker accepted them, and a worker
+    that holds most of them serves most requests, on one core (its threads share one GIL)."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rpartition(":")[2], 16)
+                if local_port == port and fields[3] == _TCP_ESTABLISHED:
+                    established.add(f"socket:[{fields[9]}]")
+    workers = [pid for pid, (parent, _) in _processes().items() if parent == server.pid]
+    held = []
+    for pid in workers:
+        sockets = 0
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                sockets += os.readlink(fd) in established
+        held.append(sockets)
+    return sorted(held, reverse=True)
+
+
+_TCP_ESTABLISHED = "01"  # the state column of /proc/net/tcp
+
+
 def measured_round(server: subprocess.Popen, port: int, scenario: str, args) -> dict:
-    """One timed wrk run, with the CPU time it cost each group of processes, per request."""
+    """One timed wrk run, with the CPU time it cost each group of processes, per request, and how
+    its connections were spread over the server's workers (looked at halfway through)."""
     load = os.getloadavg()
     before = cpu_ticks(server)
-    result = wrk(port, scenario, args.duration, args)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(wrk, port, scenario, args.duration, args)
+        time.sleep(args.duration / 2)
+        spread = connections_by_worker(server, port)
+        result = running.result()
     after = cpu_ticks(server)
     spent = {name: after[name] - before[name] for name in before}
-    return {"load": load, "cpu_ticks": spent, **result}
+    return {"load": load, "cpu_ticks": spent, "connections_by_worker": spread, **result}
 
 
 def cpu_per_request(runs: list[dict]) -> dict[str, float]:
@@ -297,16 +331,20 @@ def table(results: list[dict], args) -> str:
         f"-d{args.duration}s, {args.rounds} rounds alternated",
         "",
         f"| scenario | server | req/s | p50 ms | p99 ms | non-2xx | of {args.baseline} "
-        "| CPU µs/request: server, PostgreSQL, machine | load avg 1, 5 min |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
+        "| CPU µs/request: server, PostgreSQL, machine | connections per worker, each round "
+        "| load avg 1, 5 min |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in results:
         share = f"{r['rps'] / baseline[r['scenario']]:.2f}" if r["scenario"] in baseline else "-"
         cpu = r["cpu_us"]
+        spread = ", ".join(
+            "/".join(map(str, round_["connections_by_worker"])) for round_ in r["rounds"]
+        )
         lines.append(
             f"| {r['scenario']} | {r['target']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
             f"{r['p99_ms']:.1f} | {r['non2xx']} {r['statuses'] or ''} | {share} | "
-            f"{cpu['server']:.0f}, {cpu['postgres']:.0f}, {cpu['machine']:.0f} | "
+            f"{cpu['server']:.0f}, {cpu['postgres']:.0f}, {cpu['machine']:.0f} | {spread} | "
             f"{r['load'][0]:.2f}, {r['load'][1]:.2f} |"
         )
     return "\n".join(lines)
