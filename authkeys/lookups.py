@@ -7,34 +7,25 @@ once per database, then executes the SQL with new parameters and builds the obje
 QuerySet does (converters, `from_db`, the select_related populators), so the result is the same
 model instances, joined objects included.
 
-On PostgreSQL the SQL runs on a cursor of its own, kept per connection, that binds its parameters
-on the server (as all of Django's do here, config/settings/base.py) so that psycopg prepares it:
-the server then plans the statement once per connection instead of on every request. Planning the
-API-key lookup's three-table join cost the server about 150 µs, four times what running it costs.
-That cursor also reads results in binary, which psycopg decodes in C.
+The SQL runs on the connection's kept cursor (common.statements.fetch_one): on PostgreSQL it is
+prepared, so the server plans it once per connection instead of on every request (planning the
+API-key lookup's three-table join cost the server about 150 µs, four times what running it costs),
+and its results are read in binary.
 
 `get_charging` runs a lookup and a rate-limit count (authkeys.ratelimit.DatabaseCharge) as one
 statement, where the counters are kept in the same PostgreSQL database: one round trip, not two.
 """
 
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router
-from django.db.backends.postgresql.base import (
-    TIMESTAMPTZ_OID,
-    CursorDebugWrapper,
-    ServerBindingCursor,
-)
-from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
-from psycopg.adapt import Loader
-from psycopg.pq import Format
+
+from common.statements import TEXT_LOADED_TYPES, fetch_one
 
 from .ratelimit import DatabaseCharge
 
@@ -73,9 +64,9 @@ class CompiledLookup:
             text_loaded = {
                 column.target.name
                 for column, _, _ in select
-                if column.output_field.db_type(connection) in _TEXT_LOADED_TYPES
+                if column.output_field.db_type(connection) in TEXT_LOADED_TYPES
             }
-            if text_loaded:  # results are read in binary (`_LookupCursor`)
+            if text_loaded:  # results are read in binary (common.statements)
                 raise ImproperlyConfigured(
                     f"{self.model.__name__} lookup: Django loads {sorted(text_loaded)} as text"
                 )
@@ -95,7 +86,7 @@ class CompiledLookup:
     def get(self, *params) -> Model | None:
         alias = router.db_for_read(self.model)
         compiled = self._by_alias.get(alias) or self._compile(alias)
-        return self._instance(alias, compiled, _fetch_one(connections[alias], compiled.sql, params))
+        return self._instance(alias, compiled, fetch_one(connections[alias], compiled.sql, params))
 
     def get_charging(
         self, *params, charge: DatabaseCharge, id_field: str
@@ -114,7 +105,7 @@ class CompiledLookup:
         sql = compiled.charging_sql.get(id_field) or self._charging_sql(compiled, charge, id_field)
         connection = connections[alias]
         try:
-            row = _fetch_one(connection, sql, [*params, *charge.params()])
+            row = fetch_one(connection, sql, [*params, *charge.params()])
         except DatabaseError as error:
             # A broken connection, or an aborted transaction, is not the counters' business.
             if connection.in_atomic_block or not connection.is_usable():
@@ -148,93 +139,3 @@ class CompiledLookup:
         for populator in compiled.populators:
             populator.populate(row, instance)
         return instance
-
-
-def _fetch_one(connection, sql: str, params) -> tuple | None:
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    cursor = _lookup_cursor(connection)
-    if connection.queries_logged or connection.execute_wrappers:
-        # Django's cursor wrapper, for its query log (DEBUG, the tests' query counts) and for
-        # execute_wrappers; not closed, the cursor is kept.
-        wrapper = (_LoggedCursor if connection.queries_logged else CursorWrapper)(
-            cursor, connection
-        )
-        wrapper.execute(sql, params)
-        return wrapper.fetchone()
-    # What CursorWrapper.execute does, without its layers: they cost as much as the query.
-    connection.validate_no_broken_transaction()
-    with connection.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-class _LookupCursor(ServerBindingCursor):
-    """A psycopg cursor that binds parameters on the server and reads results in binary.
-
-    psycopg prepares only the statements of cursors that bind on the server. Binary results are
-    read by psycopg's C loaders, where Django's timestamptz text loader is Python; timestamps get
-    the connection's time zone as Django's loader gives them (`_timestamptz_loader`). The other
-    types Django loads its own way (jsonb, inet, cidr) are refused by `CompiledLookup._compile`.
-    One is kept per connection: a new cursor sets up its loaders again, column by column.
-    """
-
-    timezone = None
-
-
-_CURSOR_ATTRIBUTE = "_authkeys_lookup_cursor"
-_TEXT_LOADED_TYPES = frozenset({"jsonb", "inet", "cidr"})
-
-
-def _lookup_cursor(connection) -> _LookupCursor:
-    """The connection's lookup cursor, after what Django's `cursor()` does first.
-
-    That is: the health check, connecting, and the thread check; errors are wrapped by the caller,
-    so a database outage is still Django's OperationalError, the JSON 503.
-    """
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = connection.connection
-    cursor = getattr(raw, _CURSOR_ATTRIBUTE, None)
-    if cursor is None or cursor.closed or cursor.timezone != connection.timezone:
-        with connection.wrap_database_errors:
-            cursor = _LookupCursor(raw)
-        cursor.format = Format.BINARY
-        cursor.timezone = connection.timezone
-        cursor.adapters.register_loader("timestamptz", _timestamptz_loader(connection.timezone))
-        setattr(raw, _CURSOR_ATTRIBUTE, cursor)
-    return cursor
-
-
-@functools.cache
-def _timestamptz_loader(timezone) -> type[Loader]:
-    c_loader = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.BINARY)
-
-    class TimestamptzLoader(Loader):
-        """psycopg's binary loader (C), with Django's time zone (`BaseTzLoader` does the same)."""
-
-        format = Format.BINARY
-
-        def __init__(self, oid, context=None):
-            super().__init__(oid, context)
-            self._load = c_loader(oid, context).load
-
-        def load(self, data):
-            return self._load(data).replace(tzinfo=timezone)
-
-    return TimestamptzLoader
-
-
-class _LoggedCursor(CursorDebugWrapper):
-    """Django's query log for a cursor that binds on the server.
-
-    Django reads the SQL it logs from psycopg's client-side composition, which such a cursor does
-    not make (and a prepared statement has no text at all); compose it the same way here.
-    """
-
-    def execute(self, sql, params=None):
-        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
-            return CursorWrapper.execute(self, sql, params)

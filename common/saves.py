@@ -25,6 +25,8 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Model, Q, signals
 from django.db.models.sql import InsertQuery, UpdateQuery
 
+from common import statements
+
 
 def update(instance: Model, update_fields: Iterable[str]) -> None:
     """`instance.save(update_fields=update_fields)` of a row that exists."""
@@ -58,7 +60,8 @@ def update_if(
     both or neither. Returns whether they were written; False when the row has changed or is gone.
 
     On PostgreSQL both are one statement (the UPDATE in a WITH, the INSERT selecting from what it
-    updated), so outside a transaction it is one round trip and commits by itself. Elsewhere, or
+    updated), so outside a transaction it is one round trip and commits by itself; it runs on the
+    connection's kept cursor (common.statements: no new cursor to set up per edit). Elsewhere, or
     where `update` and `insert` would fall back to Model.save, the UPDATE and then the INSERT run
     in a transaction.
     """
@@ -72,16 +75,15 @@ def update_if(
         return _update_then_insert(instance, update_fields, unchanged, then_insert)
     statement = _prepared_update(instance, update_fields, unchanged)
     prepared = _prepared_insert(then_insert, alias) if statement is not None else None
-    if prepared is None:
+    if prepared is None or not prepared[0].read_in_binary:
         return _update_then_insert(instance, update_fields, unchanged, then_insert)
     _, update_sql, update_params = statement
     compiled, insert_params = prepared
     sql = _UPDATE_THEN_INSERT.get((update_sql, compiled.sql)) or _compile_update_then_insert(
         type(instance), alias, update_sql, compiled
     )
-    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
-        cursor.execute(sql, [*update_params, *insert_params])
-        row = cursor.fetchone()
+    with transaction.mark_for_rollback_on_error(using=alias):
+        row = statements.fetch_one(connection, sql, [*update_params, *insert_params])
     if row is None:
         return False
     _read_back(then_insert, compiled, row, connection, alias)
@@ -272,6 +274,7 @@ class _Insert:
     returning: tuple
     returning_params: tuple
     converters: dict
+    read_in_binary: bool  # what it returns can be read by common.statements.fetch_one
 
 
 _INSERTS: dict[tuple, _Insert] = {}
@@ -291,12 +294,16 @@ def _compile_insert(model: type[Model], alias: str) -> _Insert:
     if len(params) != len(fields):
         raise ImproperlyConfigured(f"{model.__name__}: the INSERT's parameters are not the fields'")
     returning = tuple(meta.db_returning_fields)
+    connection = connections[alias]
     compiled = _Insert(
         sql=sql,
         fields=fields,
         returning=returning,
         returning_params=tuple(compiler.returning_params),
         converters=compiler.get_converters([f.get_col(meta.db_table) for f in returning]),
+        read_in_binary=not any(
+            f.db_type(connection) in statements.TEXT_LOADED_TYPES for f in returning
+        ),
     )
     _INSERTS[(model, alias)] = compiled
     return compiled

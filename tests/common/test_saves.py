@@ -245,6 +245,22 @@ def test_update_if_is_one_statement_on_postgresql(tenant):
     assert stored(customer)["note"] == "once"
 
 
+@pytest.mark.postgres_only
+def test_update_if_returning_a_type_not_read_in_binary_takes_two_statements(tenant):
+    # The one statement runs on the kept cursor, which reads results in binary; an INSERT whose
+    # returned columns Django loads from text (jsonb, inet, cidr) must not run there.
+    customer = Customer.objects.get(pk=tenant.customer.pk)
+    with (
+        mock.patch.object(saves.statements, "TEXT_LOADED_TYPES", frozenset({"bigint"})),
+        mock.patch.dict(saves._INSERTS, clear=True),
+    ):
+        sent = statements(lambda: edit_if_unchanged(customer, "twice", read_version=1))
+
+    assert [sql.split()[0] for sql in sent] == ["UPDATE", "INSERT"]
+    assert stored(customer)["note"] == "twice"
+    assert CustomerChange.objects.get(customer_id=customer.pk).changes == {"note": ["", "twice"]}
+
+
 def test_update_if_with_a_signal_listener_still_checks_the_version(tenant):
     heard = []
 
