@@ -7,10 +7,10 @@ once per database, then executes the SQL with new parameters and builds the obje
 QuerySet does (converters, `from_db`, the select_related populators), so the result is the same
 model instances, joined objects included.
 
-The SQL runs on the connection's kept cursor (common.statements.fetch_one): on PostgreSQL it is
-prepared, so the server plans it once per connection instead of on every request (planning the
-API-key lookup's three-table join cost the server about 150 µs, four times what running it costs),
-and its results are read in binary.
+The SQL runs on a cursor kept for it on the connection (common.statements.fetch_one): on
+PostgreSQL it is prepared, so the server plans it once per connection instead of on every request
+(planning the API-key lookup's three-table join cost the server about 150 µs, four times what
+running it costs), and its results are read in binary.
 
 `get_charging` runs a lookup and a rate-limit count (authkeys.ratelimit.DatabaseCharge) as one
 statement, where the counters are kept in the same PostgreSQL database: one round trip, not two.

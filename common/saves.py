@@ -61,9 +61,9 @@ def update_if(
 
     On PostgreSQL both are one statement (the UPDATE in a WITH, the INSERT selecting from what it
     updated), so outside a transaction it is one round trip and commits by itself; it runs on the
-    connection's kept cursor (common.statements: no new cursor to set up per edit). Elsewhere, or
-    where `update` and `insert` would fall back to Model.save, the UPDATE and then the INSERT run
-    in a transaction.
+    cursor kept for it on the connection (common.statements: no cursor to set up per edit).
+    Elsewhere, or where `update` and `insert` would fall back to Model.save, the UPDATE and then
+    the INSERT run in a transaction.
     """
     update_fields = tuple(update_fields)
     alias = router.db_for_write(type(instance), instance=instance)
