@@ -40,7 +40,7 @@ TEXT_LOADED_TYPES = frozenset({"jsonb", "inet", "cidr"})
 
 
 def fetch_one(connection, sql: str, params) -> tuple | None:
-    """Run `sql` with `params` on `connection`'s kept cursor; its first row, or None."""
+    """Run `sql` with `params` on the cursor `connection` keeps for it; its first row, or None."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
