@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from common.http import request_header
 from organizations.models import Membership, Organization, User
 
 from . import crypto
@@ -35,7 +36,6 @@ from .throttling import (
 )
 
 ORGANIZATION_HEADER = "organization-id"
-_ORGANIZATION_META_KEY = "HTTP_ORGANIZATION_ID"
 # Organization ids are 64-bit; anything longer is not an id we could have issued.
 _MAX_ID_DIGITS = 19
 
@@ -95,13 +95,12 @@ class BearerAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
     def authenticate(self, request):
-        header = get_authorization_header(request)
+        header = request_header(request, "Authorization")  # not DRF's: that reads request.headers
         if not header:
             return None
-        try:
-            scheme, _, token = header.decode("ascii").partition(" ")
-        except UnicodeDecodeError:
-            raise _fail("The Authorization header must be 'Bearer <token>'.") from None
+        if not header.isascii():
+            raise _fail("The Authorization header must be 'Bearer <token>'.")
+        scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != self.keyword or not token or " " in token:
             raise _fail("The Authorization header must be 'Bearer <token>'.")
@@ -142,7 +141,7 @@ class BearerAuthentication(BaseAuthentication):
             or not api_key.is_usable(now)
         ):
             raise _fail("Invalid API key.")  # the same answer for an unknown key and a wrong one
-        requested = request.META.get(_ORGANIZATION_META_KEY)
+        requested = request_header(request, ORGANIZATION_HEADER)
         if requested is not None and requested.strip() != str(api_key.organization_id):
             raise OrganizationAccessDenied()
         api_key_touch(api_key=api_key, now=now)
@@ -160,7 +159,7 @@ class BearerAuthentication(BaseAuthentication):
         if user_id is None:
             raise _fail("The token is invalid or expired.")
 
-        requested = request.META.get(_ORGANIZATION_META_KEY)
+        requested = request_header(request, ORGANIZATION_HEADER)
         if requested is None:
             self._require_active_user(user_id)
             raise OrganizationIdRequired()

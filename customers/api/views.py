@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import MAX_ID
-from common.http import IfMatch
+from common.http import IfMatch, request_header
 from common.pagination import PageParamsSerializer, paginate
 from common.query_params import read_query_params
 from common.views import OrganizationScopedViewSet
@@ -91,7 +91,7 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         customer = self.get_customer()
-        if_none_match = IfMatch.parse(request.headers.get("If-None-Match"))
+        if_none_match = IfMatch.parse(request_header(request, "If-None-Match"))
         if if_none_match is not None and if_none_match.matches(customer.etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": customer.etag})
         return self.customer_response(customer)
@@ -199,11 +199,11 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
             "organization": self.organization,
             "customer_id": customer_id,
             "actor": Actor.from_request(self.request),
-            "if_match": IfMatch.parse(self.request.headers.get("If-Match")),
+            "if_match": IfMatch.parse(request_header(self.request, "If-Match")),
         }
 
     def idempotency_key(self) -> str | None:
-        key = self.request.headers.get("Idempotency-Key")
+        key = request_header(self.request, "Idempotency-Key")
         if key is not None and not (
             0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isascii() and key.isprintable()
         ):
