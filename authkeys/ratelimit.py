@@ -167,7 +167,7 @@ def _increment_in_database(key: str, timeout: int, amount: int) -> int:
     # With the database cache configured, counters go to their own table rather than through
     # DatabaseCache.incr, which is a read then a write (six statements, racy between processes)
     # and counts the whole cache table on every write. Here one atomic upsert counts a request;
-    # the request that opens a window also clears the windows that have ended.
+    # the request that opens a window may clear the windows that have ended.
     connection = connections[router.db_for_write(RateLimitCounter)]
     now = timezone.now()
     expires_at = connection.ops.adapt_datetimefield_value(now + timedelta(seconds=timeout))
@@ -179,7 +179,20 @@ def _increment_in_database(key: str, timeout: int, amount: int) -> int:
     return count
 
 
+# Ended windows are garbage (a counter's name holds its window: none is read again). A process
+# clears them when it opens a window, at most once every CLEAR_EVERY seconds: windows open once a
+# minute per credential, so with a hundred busy keys clearing at every opening was a DELETE every
+# few hundred requests, and its cost grew with the number of keys.
+CLEAR_EVERY = 10.0
+_last_cleared = float("-inf")  # time.monotonic() of this process's last clearing
+
+
 def _clear_ended_windows(connection, now: datetime) -> None:
+    global _last_cleared
+    moment = time.monotonic()
+    if moment - _last_cleared < CLEAR_EVERY:
+        return
+    _last_cleared = moment  # (two threads clearing at once delete the same rows: harmless)
     table = RateLimitCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

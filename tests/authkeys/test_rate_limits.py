@@ -118,6 +118,28 @@ def test_opening_a_window_clears_the_counters_of_windows_that_ended(database_cac
     assert RateLimitCounter.objects.filter(name__startswith="ratelimit:key:new:").count() == 1
 
 
+def test_a_process_clears_ended_windows_at_most_once_every_clear_every_seconds(
+    database_cache, monkeypatch
+):
+    def ended(name):
+        expired = timezone.now() - timedelta(minutes=5)
+        return RateLimitCounter.objects.create(name=name, count=7, expires_at=expired)
+
+    rate = ratelimit.Rate(limit=2, period=60)
+    ended("ratelimit:key:old:60:1")
+    ratelimit.charge("key:a", rate)  # opens a window: clears
+    ended("ratelimit:key:old:60:2")
+    ratelimit.charge("key:b", rate)  # opens another window at once: clears nothing
+    assert set(
+        RateLimitCounter.objects.filter(name__contains=":old:").values_list("name", flat=True)
+    ) == {"ratelimit:key:old:60:2"}
+
+    monkeypatch.setattr(ratelimit, "_last_cleared", ratelimit._last_cleared - ratelimit.CLEAR_EVERY)
+    ratelimit.charge("key:c", rate)
+    assert not RateLimitCounter.objects.filter(name__contains=":old:").exists()
+    assert RateLimitCounter.objects.count() == 3  # key:a, key:b, key:c
+
+
 @pytest.mark.postgres_only
 def test_the_counters_table_skips_the_write_ahead_log_on_postgresql():
     with connection.cursor() as cursor:
