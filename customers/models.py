@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from common.actors import Door
 from common.currencies import validate_currency_code
+from common.models import PlainlyLoaded
 from organizations.models import Branch, Organization
 
 AMOUNT = {"max_digits": 13, "decimal_places": 3}
@@ -17,7 +18,7 @@ def _text(**kwargs):
     return models.CharField(max_length=255, blank=True, default="", **kwargs)
 
 
-class Customer(models.Model):
+class Customer(PlainlyLoaded):
     class CustomerType(models.TextChoices):
         BUSINESS = "business", "Business"
         INDIVIDUAL = "individual", "Individual"

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.currencies import validate_currency_code
+from common.models import PlainlyLoaded
 
 
 class UserManager(BaseUserManager):
@@ -31,7 +32,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(PlainlyLoaded, AbstractBaseUser, PermissionsMixin):
     """A person who signs in by email. Which organizations they act for is their memberships."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
@@ -59,7 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = UserManager.normalize_email(self.email)
 
 
-class Organization(models.Model):
+class Organization(PlainlyLoaded):
     name = models.CharField(max_length=255)
     base_currency = models.CharField(max_length=3, validators=[validate_currency_code])
     is_active = models.BooleanField(default=True)
@@ -73,7 +74,7 @@ class Organization(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(PlainlyLoaded):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         ADMIN = "admin", "Admin"
