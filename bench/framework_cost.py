@@ -11,8 +11,6 @@ Prints the CPU time per request of each, best of three runs. Compare with `bench
 above the DRF view is Counterpart's own work for the request.
 """
 
-import os
-import secrets
 import sys
 import time
 import types
@@ -20,15 +18,11 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="config.settings.production",
-    DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-    DJANGO_ALLOWED_HOSTS="127.0.0.1",
-    DJANGO_SECURE_SSL_REDIRECT="false",
-    DJANGO_LOG_LEVEL="WARNING",
-)
+from bench.in_process import use_production_settings
 
-import django
+use_production_settings()
+
+import django  # noqa: E402
 
 django.setup()
 

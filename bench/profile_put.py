@@ -29,7 +29,6 @@ import itertools
 import os
 import random
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -43,13 +42,9 @@ from pyinstrument import Profiler
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="config.settings.production",
-    DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-    DJANGO_ALLOWED_HOSTS="127.0.0.1",
-    DJANGO_SECURE_SSL_REDIRECT="false",
-    DJANGO_LOG_LEVEL="WARNING",
-)
+from bench.in_process import use_production_settings  # noqa: E402
+
+use_production_settings()
 
 from bench import floor  # noqa: E402
 from config.wsgi import application as counterpart  # noqa: E402
