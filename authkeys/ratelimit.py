@@ -181,8 +181,8 @@ def _increment_in_database(key: str, timeout: int, amount: int) -> int:
 
 # Ended windows are garbage (a counter's name holds its window: none is read again). A process
 # clears them when it opens a window, at most once every CLEAR_EVERY seconds: windows open once a
-# minute per credential, so with a hundred busy keys clearing at every opening was a DELETE every
-# few hundred requests, and its cost grew with the number of keys.
+# minute per credential, so with many keys, each used a few times a minute, clearing at every
+# opening was a DELETE every few dozen requests, and more keys made more of them.
 CLEAR_EVERY = 10.0
 _last_cleared = float("-inf")  # time.monotonic() of this process's last clearing
 
