@@ -10,8 +10,9 @@ gthread worker per core with two threads) and a baseline with the same gunicorn 
 bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with authentication switched
 off, issue 4). Then it runs each scenario (get, put, list, search) with wrk and
 bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed runs
-alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst p99,
-non-2xx, Counterpart's share of the baseline's rate, the CPU time a request cost the server's
+alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst p99
+and each round's, non-2xx, Counterpart's share of the baseline's rate overall and in each round
+(round i of the two servers ran one after the other), the CPU time a request cost the server's
 processes, PostgreSQL's and the whole machine, how wrk's connections were spread over the
 server's workers in each round, the load average before the first round) and keeps
 every round's numbers in bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405
@@ -324,26 +325,36 @@ def run(args) -> list[dict]:
 
 
 def table(results: list[dict], args) -> str:
-    baseline = {r["scenario"]: r["rps"] for r in results if r["target"] == args.baseline}
+    baseline = {r["scenario"]: r for r in results if r["target"] == args.baseline}
     lines = [
         f"gunicorn --workers {args.workers} --worker-class {args.worker_class} "
         f"--threads {args.threads_per_worker}; wrk -t{args.wrk_threads} -c{args.connections} "
         f"-d{args.duration}s, {args.rounds} rounds alternated",
         "",
-        f"| scenario | server | req/s | p50 ms | p99 ms | non-2xx | of {args.baseline} "
-        "| CPU µs/request: server, PostgreSQL, machine | connections per worker, each round "
-        "| load avg 1, 5 min |",
+        f"| scenario | server | req/s | p50 ms | p99 ms: worst (each round) | non-2xx "
+        f"| of {args.baseline} (each round) | CPU µs/request: server, PostgreSQL, machine "
+        "| connections per worker, each round | load avg 1, 5 min |",
         "|---|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in results:
-        share = f"{r['rps'] / baseline[r['scenario']]:.2f}" if r["scenario"] in baseline else "-"
+        share = "-"
+        if r["target"] == args.baseline:
+            share = "1.00"
+        elif r["scenario"] in baseline:  # rounds alternate: round i of each server ran together
+            theirs = baseline[r["scenario"]]
+            per_round = ", ".join(
+                f"{mine['rps'] / other['rps']:.2f}"
+                for mine, other in zip(r["rounds"], theirs["rounds"], strict=True)
+            )
+            share = f"{r['rps'] / theirs['rps']:.2f} ({per_round})"
+        p99 = ", ".join(f"{round_['p99_ms']:.0f}" for round_ in r["rounds"])
         cpu = r["cpu_us"]
         spread = ", ".join(
             "/".join(map(str, round_["connections_by_worker"])) for round_ in r["rounds"]
         )
         lines.append(
             f"| {r['scenario']} | {r['target']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
-            f"{r['p99_ms']:.1f} | {r['non2xx']} {r['statuses'] or ''} | {share} | "
+            f"{r['p99_ms']:.1f} ({p99}) | {r['non2xx']} {r['statuses'] or ''} | {share} | "
             f"{cpu['server']:.0f}, {cpu['postgres']:.0f}, {cpu['machine']:.0f} | {spread} | "
             f"{r['load'][0]:.2f}, {r['load'][1]:.2f} |"
         )
