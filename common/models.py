@@ -4,6 +4,7 @@ from functools import cache
 
 from django.db import models
 from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 
@@ -57,7 +58,4 @@ def _stored_attnames(model: type[models.Model]) -> tuple[str, ...] | None:
     return attnames
 
 
-_PLAIN_ATTRIBUTES = {
-    DeferredAttribute,
-    models.fields.related_descriptors.ForeignKeyDeferredAttribute,
-}
+_PLAIN_ATTRIBUTES = {DeferredAttribute, ForeignKeyDeferredAttribute}
