@@ -14,9 +14,9 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.db.transaction import TransactionManagementError
 
-from authkeys.lookups import CompiledLookup
 from organizations.models import Organization
 
+from .compiled_lookups import CompiledLookup
 from .fields import FIELDS, Kind
 from .models import Customer, CustomerChange
 from .search import search as search_customers
