@@ -2,10 +2,9 @@
 
 This is the one place that decides which organization a request acts for. It returns
 `(user, principal)`; views read the organization from `request.auth.organization`, never from the
-body or the URL. The query that finds the credential (the key's row, the JWT's membership) also
-counts the request against its rate limit (authkeys.throttling.find_and_count); the verdict on
-that count comes once the credential has passed its checks, before any permission check, so every
-authenticated request counts and a refused credential is answered 401/403, not 429.
+body or the URL. Finding the credential is one query (authkeys.queries: the key's row, or the
+JWT's membership, with the rows it needs). Counting the request against the credential's rate
+limit is authkeys.throttling.CredentialRateThrottle's job, once the credential has passed.
 """
 
 import hmac
@@ -19,44 +18,15 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from common.http import request_header
-from organizations.models import Membership, Organization, User
+from organizations.models import Organization, User
 
-from . import crypto
-from .lookups import CompiledLookup
+from . import crypto, queries
 from .models import ApiKey
-from .ratelimit import Usage
 from .services import api_key_touch
-from .throttling import (
-    API_KEY_COUNTER,
-    API_KEY_SCOPE,
-    USER_COUNTER,
-    USER_SCOPE,
-    CredentialRateThrottle,
-    find_and_count,
-)
 
 ORGANIZATION_HEADER = "organization-id"
 # Organization ids are 64-bit; anything longer is not an id we could have issued.
 _MAX_ID_DIGITS = 19
-
-
-# Both lookups are by a unique key (ApiKey.digest; Membership's user and organization).
-_API_KEY_BY_DIGEST = CompiledLookup(
-    ApiKey,
-    lambda digest: ApiKey.objects.select_related("organization", "created_by").filter(
-        digest=digest
-    ),
-    sentinels=[""],
-)
-_MEMBERSHIP = CompiledLookup(
-    Membership,
-    lambda user_id, organization_id: (
-        Membership.objects.select_related("user", "organization")
-        .filter(user_id=user_id)
-        .filter(organization_id=organization_id)
-    ),
-    sentinels=[1, 2],
-)
 
 
 @dataclass(frozen=True)
@@ -105,35 +75,21 @@ class BearerAuthentication(BaseAuthentication):
         if scheme.lower() != self.keyword or not token or " " in token:
             raise _fail("The Authorization header must be 'Bearer <token>'.")
         if token.startswith(crypto.PREFIX):
-            principal, usage = self._authenticate_api_key(request, token)
+            principal = self._authenticate_api_key(request, token)
         else:
-            principal, usage = self._authenticate_jwt(request, token)
-        self._enforce_rate_limit(request, usage)
+            principal = self._authenticate_jwt(request, token)
         return principal.user, principal
 
     @staticmethod
-    def _enforce_rate_limit(request, usage: Usage) -> None:
-        throttle = CredentialRateThrottle(usage)
-        if not throttle.allow_request(request, None):
-            raise exceptions.Throttled(wait=throttle.wait())
+    def _find_api_key(key_digest: str) -> ApiKey | None:
+        """The one query of the API-key path (bench/auth.py replaces it to time the rest)."""
+        return queries.api_key_by_digest(key_digest)
 
-    @staticmethod
-    def _find_api_key(key_digest: str) -> tuple[ApiKey | None, Usage | None]:
-        """The one indexed query of the API-key path (benchmarks replace it to time the rest):
-        the key with its organization and creator, and its request counted if the key exists."""
-        return find_and_count(
-            _API_KEY_BY_DIGEST,
-            key_digest,
-            counter=API_KEY_COUNTER,
-            scope=API_KEY_SCOPE,
-            id_field="id",
-        )
-
-    def _authenticate_api_key(self, request, key: str) -> tuple[Principal, Usage]:
+    def _authenticate_api_key(self, request, key: str) -> Principal:
         if not crypto.is_well_formed(key):
             raise _fail("Invalid API key.")
         key_digest = crypto.digest(key)
-        api_key, usage = self._find_api_key(key_digest)
+        api_key = self._find_api_key(key_digest)
         now = timezone.now()
         if (
             api_key is None
@@ -145,12 +101,11 @@ class BearerAuthentication(BaseAuthentication):
         if requested is not None and requested.strip() != str(api_key.organization_id):
             raise OrganizationAccessDenied()
         api_key_touch(api_key=api_key, now=now)
-        principal = Principal(
+        return Principal(
             organization=api_key.organization, user=api_key.created_by, api_key=api_key
         )
-        return principal, usage
 
-    def _authenticate_jwt(self, request, raw_token: str) -> tuple[Principal, Usage]:
+    def _authenticate_jwt(self, request, raw_token: str) -> Principal:
         try:
             token = self._jwt.get_validated_token(raw_token.encode())
         except (exceptions.APIException, TokenError):
@@ -165,9 +120,9 @@ class BearerAuthentication(BaseAuthentication):
             raise OrganizationIdRequired()
         organization_id = _parse_id(requested)
 
-        membership = usage = None
+        membership = None
         if organization_id is not None:
-            membership, usage = self._find_membership(user_id, organization_id)
+            membership = queries.membership_of(int(user_id), organization_id)
         if membership is None:
             self._require_active_user(user_id)
             raise OrganizationAccessDenied()
@@ -175,22 +130,8 @@ class BearerAuthentication(BaseAuthentication):
             raise _fail("The user is inactive.")
         if not (membership.is_active and membership.organization.is_active):
             raise OrganizationAccessDenied()
-        principal = Principal(
+        return Principal(
             organization=membership.organization, user=membership.user, role=membership.role
-        )
-        return principal, usage
-
-    @staticmethod
-    def _find_membership(user_id, organization_id: int) -> tuple[Membership | None, Usage | None]:
-        """One query: the membership with its user and organization, and the user's request
-        counted if the membership exists."""
-        return find_and_count(
-            _MEMBERSHIP,
-            int(user_id),
-            organization_id,
-            counter=USER_COUNTER,
-            scope=USER_SCOPE,
-            id_field="user_id",
         )
 
     @staticmethod

@@ -1,15 +1,13 @@
 """Rate limits: requests per credential, and failed sign-ins per email and per client address."""
 
 import hashlib
-import time
 
-from django.db.models import Model
 from rest_framework.throttling import BaseThrottle
 
 from organizations.models import UserManager
 
 from . import ratelimit
-from .lookups import CompiledLookup
+from .authentication import Principal
 
 # Each credential's counter is named by its kind and its id; the rates are scopes of
 # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
@@ -17,67 +15,40 @@ API_KEY_COUNTER, API_KEY_SCOPE = "key:", "api_key"
 USER_COUNTER, USER_SCOPE = "user:", "user"
 
 
-def find_and_count(
-    lookup: CompiledLookup, *params, counter: str, scope: str, id_field: str
-) -> tuple[Model | None, ratelimit.Usage | None]:
-    """`lookup.get(*params)`, and one request counted against the counter `counter` + the
-    found row's `id_field`, when a row is found.
-
-    The request is counted in this process's lease of that credential's requests
-    (`ratelimit.Leases`) while one is left: then the lookup runs alone and nothing is written.
-    Otherwise a new lease is counted in the shared counter. Where the counters are kept in the
-    same PostgreSQL database, that count is part of the lookup's statement
-    (`CompiledLookup.get_charging`): one round trip. Elsewhere (Redis, process memory, SQLite)
-    it follows the lookup.
-    """
-    rate = ratelimit.Rate.for_scope(scope)
-    now = time.time()
-    holder = (counter, rate, *params)
-    leased = ratelimit.LEASES.take(holder, rate, now)
-    if leased is not None:
-        name, usage = leased
-        found = lookup.get(*params)
-        if found is None:
-            return None, None
-        if f"{counter}{getattr(found, id_field)}" == name:
-            return found, usage
-        # (Never so for a key's digest or a user's id; if a lookup ever found another row for the
-        # same parameters, its request is counted afresh below.)
-    # A count made in a transaction that may yet roll back reserves nothing to hold: one request.
-    amount = 1 if ratelimit.counted_in_transaction() else ratelimit.LEASES.size(holder, rate, now)
-    charge = ratelimit.database_charge(counter, rate, now, amount=amount)
-    if charge is None:
-        found, count = lookup.get(*params), None
-    else:
-        found, count = lookup.get_charging(*params, charge=charge, id_field=id_field)
-    if found is None:
-        return None, None
-    name = f"{counter}{getattr(found, id_field)}"
-    if count is not None:
-        usage = charge.usage(count)
-    else:
-        usage = ratelimit.charge(name, rate, now, amount=amount)
-    return found, ratelimit.LEASES.grant(holder, rate, name, usage, amount, now)
+def credential_counter(principal: Principal) -> tuple[str, ratelimit.Rate] | None:
+    """The counter a credential's requests are counted in, and its rate: per API key, and per
+    user for a JWT, whichever organization the user acts for. None: nothing to count."""
+    if principal.api_key is not None:
+        return f"{API_KEY_COUNTER}{principal.api_key.pk}", ratelimit.Rate.for_scope(API_KEY_SCOPE)
+    if principal.user is not None:
+        return f"{USER_COUNTER}{principal.user.pk}", ratelimit.Rate.for_scope(USER_SCOPE)
+    return None
 
 
 class CredentialRateThrottle(BaseThrottle):
     """Requests per API key, or per user for a JWT: `API_RATE_LIMIT_PER_KEY` / `…_PER_USER`.
 
-    BearerAuthentication counts a request as soon as it finds the credential (the key's row, the
-    JWT's membership), with the same query (`find_and_count`), and asks this throttle for the
-    verdict once the credential has passed its checks: a refused credential gets its 401/403,
-    never a 429, and every authenticated response (errors too) carries the RateLimit-* headers.
+    It counts requests BearerAuthentication has authenticated (`request.auth`, a Principal), in
+    this process's lease of the credential's requests while one is left (ratelimit.count_request).
+    A credential refused by authentication never gets here: its answer is 401/403, never 429.
+    Where the counter stands is kept on the request (`request.rate_limit`), for the RateLimit-*
+    headers that authkeys.middleware puts on the response, an error's too.
     """
 
-    def __init__(self, usage: ratelimit.Usage):
-        self.usage = usage
+    def __init__(self):
+        self.usage = None
 
     def allow_request(self, request, view) -> bool:
-        request._request.rate_limit = self.usage
+        if not isinstance(request.auth, Principal):
+            return True
+        counter = credential_counter(request.auth)
+        if counter is None:
+            return True
+        self.usage = request.rate_limit = ratelimit.count_request(*counter)
         return not self.usage.exceeded
 
-    def wait(self) -> int:
-        return self.usage.reset
+    def wait(self) -> int | None:
+        return None if self.usage is None else self.usage.reset
 
 
 class SignInFailureThrottle(BaseThrottle):

@@ -4,16 +4,15 @@
 
 1. Key verification in microseconds with the one database fetch stubbed (the fetch is timed on
    its own): parse the header, check the format, SHA-256, constant-time compare, usability
-   checks, the organization-id check, the lastUsedAt check, the Principal, the rate-limit
-   verdict.
+   checks, the organization-id check, the lastUsedAt check, the Principal.
    Then the lastUsedAt write, which a key's first request in a minute makes (every request of a
    key used less often).
 2. Per counter store: the rate-limit charge alone, and the fetch of the key (with organization
-   and creator) together with its request's count, as authentication makes it (one statement
-   with the counters in PostgreSQL, the fetch then the count elsewhere).
+   and creator) followed by its request's count, as authentication and the throttle make them
+   (the count mostly from this process's lease, a charge once a lease).
 3. GET /api/customers/{id} through Django's WSGI stack in process (django.test.Client: the full
    middleware chain, URL resolution, DRF, the view, JSON rendering, no sockets), sequential,
-   with authentication switched off (a fixed Principal, no query, no rate limit) and on (API
+   with authentication switched off (a fixed Principal, no query, no throttle) and on (API
    key; JWT), the throughput of each as a fraction of "off". In each round the modes take turns
    request by request (the order rotating), so that other work on the machine slows them alike;
    the median of the rounds. Three clocks: wall time; this process's CPU time (it ignores time
@@ -52,6 +51,7 @@ from authkeys import crypto, ratelimit, services  # noqa: E402
 from authkeys.authentication import BearerAuthentication, Principal  # noqa: E402
 from authkeys.models import ApiKey  # noqa: E402
 from authkeys.services import api_key_create  # noqa: E402
+from authkeys.throttling import credential_counter  # noqa: E402
 from customers.api.views import CustomerViewSet  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from organizations.models import Membership, Organization, User  # noqa: E402
@@ -110,10 +110,9 @@ def verification_cost(key):
         digest=crypto.digest(key)
     )
     api_key.last_used_at = timezone.now()  # within the minute: no write, as on most requests
-    usage = ratelimit.Usage(limit=600, count=1, reset=60)
 
     class StubbedFetch(BearerAuthentication):
-        _find_api_key = staticmethod(lambda digest: (api_key, usage))
+        _find_api_key = staticmethod(lambda digest: api_key)
 
     request = Request(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {key}"))
     authenticator = StubbedFetch()
@@ -138,9 +137,15 @@ def touch_cost(key, writes=200):
 
 
 def store_costs(cache_name, key):
-    """The charge alone, and the key's fetch with its count, in µs."""
+    """The charge alone, and the key's fetch then its count, in µs."""
     rate = ratelimit.Rate(limit=10**9, period=60)
     digest = crypto.digest(key)
+
+    def fetch_and_count():
+        api_key = BearerAuthentication._find_api_key(digest)
+        principal = Principal(organization=api_key.organization, user=None, api_key=api_key)
+        return ratelimit.count_request(*credential_counter(principal))
+
     with override_settings(CACHES={"default": CACHES[cache_name]}, REST_FRAMEWORK=UNLIMITED):
         if cache_name == "database":
             call_command("createcachetable", verbosity=0)
@@ -149,8 +154,8 @@ def store_costs(cache_name, key):
         except Exception as error:  # Redis not running: say so and go on
             return f"unavailable ({error.__class__.__name__})"
         charge = best_microseconds(lambda: ratelimit.charge("bench", rate), 500)
-        fetch = best_microseconds(lambda: BearerAuthentication._find_api_key(digest), 2000)
-        return f"charge alone {charge:.0f} µs; the key's fetch with its count {fetch:.0f} µs"
+        fetch = best_microseconds(fetch_and_count, 2000)
+        return f"charge alone {charge:.0f} µs; the key's fetch then its count {fetch:.0f} µs"
 
 
 def server_pids(cache_name) -> list[int]:
@@ -198,12 +203,15 @@ def throughput(customer, headers_by_mode, cache_name):
     rates = {clock: {mode: [] for mode in modes} for clock in clocks}
     real = CustomerViewSet.authentication_classes
     classes = {mode: [FixedPrincipal] if mode == "off" else real for mode in modes}
+    real_throttles = CustomerViewSet.throttle_classes
+    throttles = {mode: [] if mode == "off" else real_throttles for mode in modes}
     with override_settings(CACHES={"default": CACHES[cache_name]}, REST_FRAMEWORK=UNLIMITED):
         if cache_name == "database":
             call_command("createcachetable", verbosity=0)
         pids = server_pids(cache_name)
         for mode in modes:
             CustomerViewSet.authentication_classes = classes[mode]
+            CustomerViewSet.throttle_classes = throttles[mode]
             assert client.get(url, **headers_by_mode[mode]).status_code == 200
         for _ in range(ROUNDS):
             spent = {clock: dict.fromkeys(modes, 0.0) for clock in clocks}
@@ -211,6 +219,7 @@ def throughput(customer, headers_by_mode, cache_name):
                 mode = modes[(number + number // len(modes)) % len(modes)]
                 headers = headers_by_mode[mode]
                 CustomerViewSet.authentication_classes = classes[mode]
+                CustomerViewSet.throttle_classes = throttles[mode]
                 servers = cpu_seconds(pids) - time.process_time()
                 start, start_cpu = time.perf_counter(), time.process_time()
                 client.get(url, **headers)
@@ -223,6 +232,7 @@ def throughput(customer, headers_by_mode, cache_name):
                 for mode in modes:
                     rates[clock][mode].append(REQUESTS_PER_ROUND / spent[clock][mode])
         CustomerViewSet.authentication_classes = real
+        CustomerViewSet.throttle_classes = real_throttles
     return {
         clock: {mode: statistics.median(values) for mode, values in rates[clock].items()}
         for clock in clocks

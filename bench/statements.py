@@ -9,8 +9,9 @@ PostgreSQL backend serving it (read from /proc, so the server must run on this m
 statements:
 
 - the empty query a connection pool sends to check a connection (what common.postgresql spares);
-- the API key's lookup (with its organization and creator), alone and with its rate-limit count,
-  as authentication sends it (authkeys.lookups);
+- the API key's lookup (with its organization and creator), as authentication sends it
+  (authkeys.queries), and the rate-limit count the throttle sends once a lease
+  (authkeys.ratelimit);
 - one customer by organization and id, as a GET reads it (customers.selectors).
 """
 
@@ -19,6 +20,7 @@ import os
 import random
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -31,9 +33,7 @@ django.setup()
 
 import psycopg  # noqa: E402
 
-from authkeys import crypto, ratelimit  # noqa: E402
-from authkeys.authentication import _API_KEY_BY_DIGEST  # noqa: E402
-from authkeys.throttling import API_KEY_COUNTER  # noqa: E402
+from authkeys import crypto, queries, ratelimit  # noqa: E402
 from customers.selectors import _CUSTOMER  # noqa: E402
 
 
@@ -64,9 +64,7 @@ def main() -> None:
     tenants = [tenant for tenant in tenants if len(tenant) == 4]
     digests = [crypto.digest(key) for key, *_ in tenants]
     customers = [(int(org), int(low), int(high)) for _, org, low, high in tenants]
-    lookup = _API_KEY_BY_DIGEST._compile("default")
-    charge = ratelimit.database_charge(API_KEY_COUNTER, ratelimit.Rate(10**9, 60))
-    counted = _API_KEY_BY_DIGEST._charging_sql(lookup, charge, "id")
+    expires_at = datetime.now(UTC) + timedelta(minutes=1)
     customer = _CUSTOMER._compile("default")
 
     def one_customer():
@@ -75,10 +73,10 @@ def main() -> None:
 
     statements = {
         "empty query (a pool's check)": ("", lambda: None),
-        "API key lookup": (lookup.sql, lambda: [random.choice(digests)]),
-        "API key lookup with its count": (
-            counted,
-            lambda: [random.choice(digests), *charge.params()],
+        "API key lookup": (queries.API_KEY_BY_DIGEST, lambda: [random.choice(digests)]),
+        "rate-limit count": (
+            ratelimit.COUNT_SQL,
+            lambda: [f"ratelimit:bench-{random.randrange(1000)}", 1, expires_at],
         ),
         "one customer": (customer.sql, one_customer),
     }

@@ -29,6 +29,16 @@ class OrganizationScopedViewSet(viewsets.GenericViewSet):
     def organization(self):
         return self.request.auth.organization
 
+    def check_permissions(self, request):
+        # DRF checks throttles after permissions (APIView.initial). A request a permission refuses
+        # is counted by the throttles all the same, and answered 429 over the limit: every
+        # authenticated request counts, whatever its answer.
+        try:
+            super().check_permissions(request)
+        except exceptions.PermissionDenied:
+            self.check_throttles(request)
+            raise
+
     def initial(self, request, *args, **kwargs):
         if request.method in _BODY_METHODS and _has_body(request) and not request.content_type:
             raise exceptions.UnsupportedMediaType("", detail="Send the body as application/json.")

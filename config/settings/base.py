@@ -113,6 +113,7 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["authkeys.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["authkeys.permissions.HasOrganization"],
+    "DEFAULT_THROTTLE_CLASSES": ["authkeys.throttling.CredentialRateThrottle"],
     "DEFAULT_PARSER_CLASSES": ["common.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["common.renderers.ORJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.negotiation.RememberedNegotiation",

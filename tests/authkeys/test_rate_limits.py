@@ -65,6 +65,19 @@ def test_key_over_its_limit_gets_429_with_retry_after(key_client, tenant):
     assert_headers(blocked, 3, 0)
 
 
+def test_a_request_a_permission_refuses_counts_and_over_the_limit_is_429(key_client, tenant):
+    with limits(api_key="2/minute"):
+        assert key_client.get(f"/api/customers/{tenant.customer.pk}").status_code == 200
+        refused = key_client.get("/api/api-keys")  # a key may not manage keys
+        blocked = key_client.get("/api/api-keys")
+
+    assert refused.status_code == 403
+    assert_headers(refused, 2, 0)
+    assert blocked.status_code == 429  # the limit is checked before the permission is refused
+    assert blocked.json()["errors"][0]["type"] == "THROTTLED"
+    assert_headers(blocked, 2, 0)
+
+
 def test_each_key_has_its_own_counter(client, key_client, tenant, other_tenant):
     second = issue_key(tenant.organization, tenant.owner)
     with limits(api_key="1/minute"):
@@ -170,6 +183,8 @@ def _redis_available() -> bool:
 def test_counting_in_redis_shares_counts_and_expires_them(tenant):
     import uuid
 
+    import redis
+
     redis_cache = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -182,8 +197,8 @@ def test_counting_in_redis_shares_counts_and_expires_them(tenant):
         counts = [ratelimit.charge("key:redis", rate, now=120.0).count for _ in range(3)]
         assert counts == [1, 2, 3]
         assert cache.get("ratelimit:key:redis:60:2") == 3
-        client = caches["default"]._cache.get_client()
-        full_key = caches["default"].make_and_validate_key("ratelimit:key:redis:60:2")
+        client = redis.Redis.from_url(redis_cache["default"]["LOCATION"])
+        full_key = caches["default"].make_key("ratelimit:key:redis:60:2")
         assert 0 < client.ttl(full_key) <= 61
         assert [u.count for u in ratelimit.peek(["key:redis"], {"key:redis": rate}, 120.0)] == [3]
         cache.delete("ratelimit:key:redis:60:2")
@@ -221,13 +236,17 @@ def store(request):
         }
         with override_settings(CACHES=redis_cache):
             yield request.param
-            client = caches["default"]._cache.get_client()
-            for key in client.scan_iter(f"{prefix}:*"):  # this test's counters only
-                client.delete(key)
+        import redis
+
+        client = redis.Redis.from_url(redis_cache["default"]["LOCATION"])
+        for key in client.scan_iter(f"{prefix}:*"):  # this test's counters only
+            client.delete(key)
         return
     yield request.param
 
 
+# Outside a test's transaction, as requests are served: a count in a transaction takes no lease.
+@pytest.mark.django_db(transaction=True)
 def test_processes_sharing_a_counter_never_let_more_than_the_limit_through(
     store, key_client, tenant, monkeypatch
 ):
@@ -252,68 +271,66 @@ def test_processes_sharing_a_counter_never_let_more_than_the_limit_through(
 
 def test_a_lease_is_a_small_share_of_what_is_left_and_one_request_near_the_limit():
     leases, rate, now = ratelimit.Leases(), ratelimit.Rate(limit=6400, period=60), 120.0
-    holder = ("key:", rate, "digest")
-    assert leases.size(holder, rate, now) == ratelimit.LEASE_MAX  # 6400 // 64 = 100, capped
+    name = "key:1"
+    assert leases.size(name, rate, now) == ratelimit.LEASE_MAX  # 6400 // 64 = 100, capped
 
     def counted(count):
         usage = ratelimit.Usage(limit=rate.limit, count=count, reset=1)
-        return leases.grant(holder, rate, "key:1", usage, 1, now)
+        return leases.grant(name, rate, usage, 1, now)
 
     counted(6400 - 64 * 5)
-    assert leases.size(holder, rate, now) == 5
+    assert leases.size(name, rate, now) == 5
     counted(6400 - 63)
-    assert leases.size(holder, rate, now) == 1  # near the limit: every request counted
+    assert leases.size(name, rate, now) == 1  # near the limit: every request counted
     counted(6401)
     # Over the limit every request is refused, each still counted: in the largest leases.
-    assert leases.size(holder, rate, now) == ratelimit.LEASE_MAX
-    assert leases.size(holder, rate, now + 60) == ratelimit.LEASE_MAX  # a new window: all left
+    assert leases.size(name, rate, now) == ratelimit.LEASE_MAX
+    assert leases.size(name, rate, now + 60) == ratelimit.LEASE_MAX  # a new window: all left
 
 
 def test_a_lease_hands_out_its_requests_in_order_and_only_in_its_window():
     leases, rate, now = ratelimit.Leases(), ratelimit.Rate(limit=600, period=60), 120.0
-    holder = ("key:", rate, "digest")
     usage = ratelimit.Usage(limit=600, count=12, reset=60)  # a lease of 3 counted: 10, 11, 12
 
-    first = leases.grant(holder, rate, "key:7", usage, 3, now)
+    first = leases.grant("key:7", rate, usage, 3, now)
 
     assert first.count == 10
-    assert [leases.take(holder, rate, now + 1)[1].count for _ in range(2)] == [11, 12]
-    assert leases.take(holder, rate, now + 1) is None  # used up
-    leases.grant(holder, rate, "key:7", ratelimit.Usage(600, 15, 60), 3, now)
-    assert leases.take(holder, rate, now + 60) is None  # the next window starts afresh
-    assert leases.take(holder, rate, now + 2) == ("key:7", ratelimit.Usage(600, 14, 58))
+    assert [leases.take("key:7", rate, now + 1).count for _ in range(2)] == [11, 12]
+    assert leases.take("key:7", rate, now + 1) is None  # used up
+    assert leases.take("key:8", rate, now + 1) is None  # each counter has its own lease
+    leases.grant("key:7", rate, ratelimit.Usage(600, 15, 60), 3, now)
+    assert leases.take("key:7", rate, now + 60) is None  # the next window starts afresh
+    assert leases.take("key:7", rate, now + 2) == ratelimit.Usage(600, 14, 58)
 
 
 def test_a_count_that_failed_holds_no_lease():
     leases, rate = ratelimit.Leases(), ratelimit.Rate(limit=600, period=60)
-    holder = ("key:", rate, "digest")
     uncounted = ratelimit.Usage(limit=600, count=0, reset=60)  # the counters were unreachable
 
-    assert leases.grant(holder, rate, "key:7", uncounted, 9, 120.0) == uncounted
-    assert leases.take(holder, rate, 121.0) is None
+    assert leases.grant("key:7", rate, uncounted, 9, 120.0) == uncounted
+    assert leases.take("key:7", rate, 121.0) is None
 
 
-def test_inside_a_transaction_each_request_is_counted_alone(database_cache, tenant):
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_each_request_is_counted_alone(database_cache):
     from django.db import transaction
 
-    from authkeys import crypto
-    from authkeys.authentication import BearerAuthentication
-
-    digest = crypto.digest(tenant.key)
+    rate = ratelimit.Rate(limit=600, period=86400)
     with transaction.atomic():  # a count here could be rolled back: no lease is reserved
-        counts = [BearerAuthentication._find_api_key(digest)[1].count for _ in range(3)]
+        counts = [ratelimit.count_request("key:7", rate).count for _ in range(3)]
         assert counts == [1, 2, 3]
         assert RateLimitCounter.objects.get().count == 3
+    assert ratelimit.count_request("key:7", rate).count == 4  # outside: a lease of the next ones
+    assert RateLimitCounter.objects.get().count == 3 + 600 // ratelimit.LEASE_SHARE
 
 
 def test_leases_two_threads_counted_at_once_are_both_handed_out():
     leases, rate, now = ratelimit.Leases(), ratelimit.Rate(limit=600, period=60), 120.0
-    holder = ("key:", rate, "digest")
     # Two threads found the lease used up and each counted a new one: 10-12, then 13-15.
-    assert leases.grant(holder, rate, "key:7", ratelimit.Usage(600, 12, 60), 3, now).count == 10
-    assert leases.grant(holder, rate, "key:7", ratelimit.Usage(600, 15, 60), 3, now).count == 13
+    assert leases.grant("key:7", rate, ratelimit.Usage(600, 12, 60), 3, now).count == 10
+    assert leases.grant("key:7", rate, ratelimit.Usage(600, 15, 60), 3, now).count == 13
 
-    taken = [leases.take(holder, rate, now) for _ in range(5)]
+    taken = [leases.take("key:7", rate, now) for _ in range(5)]
 
-    assert [usage.count for _, usage in taken[:4]] == [11, 12, 14, 15]
+    assert [usage.count for usage in taken[:4]] == [11, 12, 14, 15]
     assert taken[4] is None
