@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from common.models import PlainlyLoaded
 from organizations.models import Organization
 
 
@@ -12,7 +11,7 @@ class ApiKeyQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True).exclude(expires_at__lte=now)
 
 
-class ApiKey(PlainlyLoaded):
+class ApiKey(models.Model):
     """A credential that acts for one organization. Only the SHA-256 digest is stored."""
 
     organization = models.ForeignKey(

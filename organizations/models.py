@@ -4,7 +4,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.currencies import validate_currency_code
-from common.models import PlainlyLoaded
 
 
 class UserManager(BaseUserManager):
@@ -32,7 +31,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
-class User(PlainlyLoaded, AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in by email. Which organizations they act for is their memberships."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
@@ -60,7 +59,7 @@ class User(PlainlyLoaded, AbstractBaseUser, PermissionsMixin):
         self.email = UserManager.normalize_email(self.email)
 
 
-class Organization(PlainlyLoaded):
+class Organization(models.Model):
     name = models.CharField(max_length=255)
     base_currency = models.CharField(max_length=3, validators=[validate_currency_code])
     is_active = models.BooleanField(default=True)
@@ -74,7 +73,7 @@ class Organization(PlainlyLoaded):
         return self.name
 
 
-class Membership(PlainlyLoaded):
+class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         ADMIN = "admin", "Admin"
