@@ -7,7 +7,6 @@ from django.db.models import Q
 
 from common.actors import Door
 from common.currencies import validate_currency_code
-from common.models import PlainlyLoaded
 from organizations.models import Branch, Organization
 
 AMOUNT = {"max_digits": 13, "decimal_places": 3}
@@ -18,7 +17,7 @@ def _text(**kwargs):
     return models.CharField(max_length=255, blank=True, default="", **kwargs)
 
 
-class Customer(PlainlyLoaded):
+class Customer(models.Model):
     class CustomerType(models.TextChoices):
         BUSINESS = "business", "Business"
         INDIVIDUAL = "individual", "Individual"

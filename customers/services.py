@@ -5,9 +5,9 @@ same atomic step, with the actor and the door it came through.
 
 An edit of one customer (update, opening balance, activate, inactivate) is optimistic: the row is
 read without a lock, and written only if its version is still the one read, together with its
-history row (`common.saves.update_if`: one statement on PostgreSQL). If another write came in
-between, the edit is made again holding the row's lock, so a busy customer is edited in turn and
-never refused for being busy; a client that sent If-Match gets 412, its tag being stale.
+history row (`customers.queries.customer_edit`: one statement on PostgreSQL). If another write
+came in between, the edit is made again holding the row's lock, so a busy customer is edited in
+turn and never refused for being busy; a client that sent If-Match gets 412, its tag being stale.
 """
 
 from collections.abc import Callable
@@ -19,14 +19,13 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils import timezone
 
-from common import saves
 from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import json_value
 from common.http import IfMatch
 from organizations.models import Branch, Organization
 
-from . import selectors
+from . import queries, selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
 from .models import Customer, CustomerChange
 
@@ -62,7 +61,7 @@ def record_change(
 ) -> CustomerChange:
     """Write one history row; `changes` maps model attributes to (old, new)."""
     change = change_row(customer=customer, action=action, actor=actor, changes=changes)
-    saves.insert(change)
+    change.save(force_insert=True)
     return change
 
 
@@ -132,7 +131,7 @@ def customer_create(*, organization: Organization, data: dict, actor: Actor) -> 
     customer.balance = customer.opening_balance
     try:
         with transaction.atomic():
-            saves.insert(customer)
+            customer.save(force_insert=True)
     except IntegrityError:
         if customer.code is not None:
             raise customer_code_taken() from None
@@ -220,11 +219,11 @@ def _apply(customer: Customer, changes: dict, *, action: str, actor: Actor) -> b
     customer.version += 1
     customer.updated_at = timezone.now()
     try:
-        return saves.update_if(
+        return queries.customer_edit(
             customer,
             [*changed, "version", "updated_at"],
-            unchanged={"version": read_version},
-            then_insert=change_row(customer=customer, action=action, actor=actor, changes=changed),
+            read_version=read_version,
+            history=change_row(customer=customer, action=action, actor=actor, changes=changed),
         )
     except IntegrityError:
         if "code" in changed:

@@ -2,6 +2,7 @@
 
 from django.db import connection
 
-# Statements of one customer edit's write, its history row included (common.saves.update_if):
-# one statement on PostgreSQL, the UPDATE and the INSERT elsewhere.
+# Statements of one customer edit's write, its history row included
+# (customers.queries.customer_edit): one statement on PostgreSQL, the UPDATE and the INSERT
+# elsewhere.
 EDIT_STATEMENTS = 1 if connection.vendor == "postgresql" else 2

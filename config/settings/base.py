@@ -74,17 +74,16 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# A kept connection is checked before a request uses it, so one the server dropped (a restart, a
+# failover) is replaced instead of failing the request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if POSTGRESQL:
-    # Django's backend, whose connection health check (persistent or pooled) makes a round trip
-    # only when in doubt.
-    DATABASES["default"]["ENGINE"] = "common.postgresql"
     # Parameters are bound on the server, and a statement a connection has run five times is
     # prepared (psycopg's default threshold): the server then parses and plans each statement of
-    # a request once per connection, not once per request (a tenth of an edit's database CPU:
-    # docs/performance.md). Preparing is off behind a pooler that cannot keep prepared
-    # statements (PgBouncer in transaction mode before 1.21); binding on the server works there.
+    # a request once per connection, not once per request. Preparing is off behind a pooler that
+    # cannot keep prepared statements (PgBouncer in transaction mode before 1.21); binding on the
+    # server works there.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True,
         prepare_threshold=5 if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True) else None,

@@ -11,11 +11,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 # By default each server thread keeps its own connection between requests (CONN_MAX_AGE), checked
-# before a request uses it (common/postgresql): with gunicorn's few threads per worker (README)
+# before a request uses it (CONN_HEALTH_CHECKS): with gunicorn's few threads per worker (README)
 # that is as many connections as a pool would hold, without checking one out and back in on every
-# request (7% of a GET's CPU: docs/performance.md). DJANGO_DB_POOL=true gives each process
-# psycopg 3's pool instead, for servers with many more threads than concurrent queries; CONN_MAX_AGE
-# must be 0 when pooling.
+# request. DJANGO_DB_POOL=true gives each process Django's psycopg pool instead, for servers with
+# many more threads than concurrent queries; CONN_MAX_AGE must be 0 when pooling.
 if POSTGRESQL and env.bool("DJANGO_DB_POOL", default=False):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -1,0 +1,116 @@
+"""The customer's hot statements, each written once as SQL instead of compiled from a queryset.
+
+Every request for one customer reads its row by organization and id, and every edit writes the
+changed columns and a history row. Django compiles a queryset or a save to SQL anew each time,
+which for a 45-column model costs more CPU than the statement itself; these strings are built once
+per process from the model's fields (the Options API) and run through `connection.cursor()`.
+Rows become instances through the documented `Model.from_db`.
+
+PostgreSQL runs them; on every other database (SQLite, the embedded default) the same functions
+use the plain ORM, whose drivers need Django's own converters (SQLite hands decimals back as
+floats). tests/customers/test_queries.py holds the two to the same answers.
+"""
+
+from django.db import connections, router, transaction
+
+from .models import Customer, CustomerChange
+
+
+def _columns(model) -> tuple:
+    """The model's concrete fields, in the order `from_db` expects of a full row."""
+    return tuple(field for field in model._meta.get_fields() if field.concrete)
+
+
+CUSTOMER_FIELDS = _columns(Customer)
+CUSTOMER_ATTNAMES = tuple(field.attname for field in CUSTOMER_FIELDS)
+_CUSTOMER = Customer._meta.db_table
+# Names come from the model, never from input; every value is a parameter.
+_SELECT_CUSTOMER = (
+    f"SELECT {', '.join(field.column for field in CUSTOMER_FIELDS)} FROM {_CUSTOMER} "  # noqa: S608
+    "WHERE organization_id = %s AND id = %s"
+)
+_SELECT_CUSTOMER_FOR_UPDATE = f"{_SELECT_CUSTOMER} FOR UPDATE"
+
+HISTORY_FIELDS = tuple(field for field in _columns(CustomerChange) if not field.primary_key)
+_CHANGES = CustomerChange._meta.db_table
+_HISTORY_COLUMNS = ", ".join(field.column for field in HISTORY_FIELDS)
+_HISTORY_VALUES = ", ".join(["%s"] * len(HISTORY_FIELDS))
+
+
+def _alias(model, *, write: bool) -> str:
+    return router.db_for_write(model) if write else router.db_for_read(model)
+
+
+def customer_by_id(organization_id: int, customer_id: int, *, for_update=False) -> Customer | None:
+    """The organization's customer with this id, or None: `Customer.objects.filter(
+    organization_id=…, pk=…).first()`, row-locked with `for_update` (inside a transaction only,
+    as select_for_update refuses outside one)."""
+    alias = _alias(Customer, write=for_update)
+    connection = connections[alias]
+    if for_update and connection.get_autocommit():
+        # What select_for_update() says too: outside a transaction the lock would end at once.
+        raise transaction.TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
+    if connection.vendor != "postgresql":
+        customers = Customer.objects.using(alias)
+        if for_update:
+            customers = customers.select_for_update()
+        return customers.filter(organization_id=organization_id, pk=customer_id).first()
+    sql = _SELECT_CUSTOMER_FOR_UPDATE if for_update else _SELECT_CUSTOMER
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organization_id, customer_id])
+        row = cursor.fetchone()
+    return None if row is None else Customer.from_db(alias, CUSTOMER_ATTNAMES, row)
+
+
+def customer_edit(
+    customer: Customer, attributes: list[str], *, read_version: int, history: CustomerChange
+) -> bool:
+    """Write `attributes` of `customer` if its row still holds `read_version`, and then the
+    unsaved `history` row: both or neither. False when the row has changed or is gone.
+
+    On PostgreSQL that is one statement (`WITH updated AS (UPDATE … RETURNING id) INSERT … SELECT
+    … FROM updated`), atomic by itself, so outside a transaction it is one round trip. Elsewhere
+    the UPDATE and the INSERT run in a transaction.
+    """
+    alias = _alias(Customer, write=True)
+    connection = connections[alias]
+    fields = [Customer._meta.get_field(name) for name in attributes]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=alias, savepoint=False):
+            written = (
+                Customer.objects.using(alias)
+                .filter(organization_id=customer.organization_id, pk=customer.pk)
+                .filter(version=read_version)
+                .update(**{field.attname: getattr(customer, field.attname) for field in fields})
+            )
+            if written:
+                history.save(using=alias, force_insert=True)
+        return bool(written)
+
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = (
+        f"WITH updated AS (UPDATE {_CUSTOMER} SET {assignments} "  # noqa: S608
+        "WHERE organization_id = %s AND id = %s AND version = %s RETURNING id) "
+        f"INSERT INTO {_CHANGES} ({_HISTORY_COLUMNS}) SELECT {_HISTORY_VALUES} FROM updated "
+        "RETURNING id"
+    )
+    params = [
+        field.get_db_prep_save(getattr(customer, field.attname), connection) for field in fields
+    ]
+    params += [customer.organization_id, customer.pk, read_version]
+    params += [
+        field.get_db_prep_save(field.pre_save(history, True), connection)
+        for field in HISTORY_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    history.pk = row[0]
+    history._state.adding = False
+    history._state.db = alias
+    return True
