@@ -8,11 +8,11 @@ process's CPU time (psycopg and the kernel's share of the round trip), and the C
 PostgreSQL backend serving it (read from /proc, so the server must run on this machine). The
 statements:
 
-- the empty query a connection pool sends to check a connection (what common.postgresql spares);
+- the empty query a connection pool sends to check a connection (CONN_HEALTH_CHECKS' price);
 - the API key's lookup (with its organization and creator), as authentication sends it
   (authkeys.queries), and the rate-limit count the throttle sends once a lease
   (authkeys.ratelimit);
-- one customer by organization and id, as a GET reads it (customers.selectors).
+- one customer by organization and id, as a GET reads it (customers.queries).
 """
 
 import argparse
@@ -34,7 +34,7 @@ django.setup()
 import psycopg  # noqa: E402
 
 from authkeys import crypto, queries, ratelimit  # noqa: E402
-from customers.selectors import _CUSTOMER  # noqa: E402
+from customers import queries as customer_queries  # noqa: E402
 
 
 def backend_ticks(pid: int) -> int:
@@ -65,7 +65,6 @@ def main() -> None:
     digests = [crypto.digest(key) for key, *_ in tenants]
     customers = [(int(org), int(low), int(high)) for _, org, low, high in tenants]
     expires_at = datetime.now(UTC) + timedelta(minutes=1)
-    customer = _CUSTOMER._compile("default")
 
     def one_customer():
         organization, low, high = random.choice(customers)
@@ -78,7 +77,7 @@ def main() -> None:
             ratelimit.COUNT_SQL,
             lambda: [f"ratelimit:bench-{random.randrange(1000)}", 1, expires_at],
         ),
-        "one customer": (customer.sql, one_customer),
+        "one customer": (customer_queries.CUSTOMER_BY_ID, one_customer),
     }
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         pid = conn.info.backend_pid

@@ -25,11 +25,11 @@ CUSTOMER_FIELDS = _columns(Customer)
 CUSTOMER_ATTNAMES = tuple(field.attname for field in CUSTOMER_FIELDS)
 _CUSTOMER = Customer._meta.db_table
 # Names come from the model, never from input; every value is a parameter.
-_SELECT_CUSTOMER = (
+CUSTOMER_BY_ID = (
     f"SELECT {', '.join(field.column for field in CUSTOMER_FIELDS)} FROM {_CUSTOMER} "  # noqa: S608
     "WHERE organization_id = %s AND id = %s"
 )
-_SELECT_CUSTOMER_FOR_UPDATE = f"{_SELECT_CUSTOMER} FOR UPDATE"
+CUSTOMER_BY_ID_FOR_UPDATE = f"{CUSTOMER_BY_ID} FOR UPDATE"
 
 HISTORY_FIELDS = tuple(field for field in _columns(CustomerChange) if not field.primary_key)
 _CHANGES = CustomerChange._meta.db_table
@@ -57,7 +57,7 @@ def customer_by_id(organization_id: int, customer_id: int, *, for_update=False) 
         if for_update:
             customers = customers.select_for_update()
         return customers.filter(organization_id=organization_id, pk=customer_id).first()
-    sql = _SELECT_CUSTOMER_FOR_UPDATE if for_update else _SELECT_CUSTOMER
+    sql = CUSTOMER_BY_ID_FOR_UPDATE if for_update else CUSTOMER_BY_ID
     with connection.cursor() as cursor:
         cursor.execute(sql, [organization_id, customer_id])
         row = cursor.fetchone()

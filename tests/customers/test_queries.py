@@ -22,7 +22,7 @@ def values_of(customer: Customer) -> dict:
 
 
 def test_the_columns_are_the_models_concrete_fields_in_order():
-    assert queries.CUSTOMER_ATTNAMES == tuple(f.attname for f in Customer._meta.concrete_fields)
+    assert tuple(f.attname for f in Customer._meta.concrete_fields) == queries.CUSTOMER_ATTNAMES
 
 
 def test_a_customer_is_the_orms_instance_value_for_value(tenant):
@@ -50,7 +50,8 @@ def test_empty_optional_fields_are_none_as_the_orm_gives_them(tenant):
     )
     found = queries.customer_by_id(tenant.organization.pk, bare.pk)
 
-    assert found.code is None and found.opening_balance_at is None
+    assert found.code is None
+    assert found.opening_balance_at is None
     assert found.opening_balance_branch_id is None
     assert values_of(found) == values_of(Customer.objects.get(pk=bare.pk))
 
