@@ -8,8 +8,8 @@ def request_header(request, name: str) -> str | None:
     """The value of the request's header `name` ("If-Match"), or None if it was not sent.
 
     Read from META, as the server handed it over: Django's `request.headers` builds a mapping of
-    every header of the request on first use: 3.5% of a GET's instructions when the API read its
-    headers that way (docs/performance.md). Not for Content-Type and Content-Length, which META
+    every header of the request on first use, work a request that reads two headers does not
+    need. Not for Content-Type and Content-Length, which META
     keeps without the HTTP_ prefix.
     """
     return request.META.get("HTTP_" + name.upper().replace("-", "_"))

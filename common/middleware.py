@@ -2,7 +2,7 @@
 
 Sessions, the signed-in user and flash messages serve the admin. Requests under /api/ are
 authenticated by their bearer token alone (authkeys.authentication) and never read a session, the
-session's user or a message, so there these three only cost time: about 5% of a GET's CPU. They
+session's user or a message, so there these three would only cost time. They
 stay subclasses of Django's own, so the admin's system checks still find them; every other path
 runs them as before. Security and CSRF middleware run for every path (API views are exempt from
 CSRF as DRF makes them, and `check --deploy` asks for the CSRF middleware by name).

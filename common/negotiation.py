@@ -7,10 +7,10 @@ MAX_REMEMBERED = 64
 
 class RememberedNegotiation(DefaultContentNegotiation):
     """The renderer and media type DRF picks depend only on the Accept header, a `?format=`
-    override and the view's renderers, yet DRF parsed and ranked the header on every request (5%
-    of a GET's CPU). Its answers to requests without an override are kept, for up to 64 distinct
-    headers and renderer lists; any other request is negotiated by DRF each time, as before, and a
-    refusal (406) is never remembered."""
+    override and the view's renderers, yet DRF parses and ranks the header on every request. Its
+    answers to requests without an override are kept, for up to 64 distinct headers and renderer
+    lists; any other request is negotiated by DRF each time, and a refusal (406) is never
+    remembered."""
 
     _answers: dict[tuple, tuple[int, str]] = {}
 

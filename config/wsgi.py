@@ -11,7 +11,6 @@ application = get_wsgi_application()
 # Load what the first request would (the URLconf, and the views and serializers it imports), then
 # move every object that exists now to the garbage collector's permanent generation. A full
 # collection then walks only what requests have left behind since, not the whole of Django and
-# DRF: 4 ms instead of 59 ms, a pause that stalled every request of the worker
-# (docs/performance.md).
+# DRF, whose walk is a pause that stalls every request of the worker (docs/performance.md).
 get_resolver().url_patterns  # noqa: B018
 gc.freeze()
