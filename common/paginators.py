@@ -2,7 +2,6 @@
 
 import json
 
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -33,13 +32,7 @@ def estimated_count(queryset) -> int | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    try:
-        sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. `IN ()` for a user of no organization
+    plan = queryset.order_by().values("pk").explain(format="json")
+    if not plan:  # nothing to run: e.g. `IN ()` for a user of no organization
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return int(json.loads(plan)[0]["Plan"]["Plan Rows"])

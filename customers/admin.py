@@ -2,6 +2,7 @@ from functools import wraps
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from . import services
 from .admin_forms import CustomerAdminForm, form_attributes
 from .admin_io import CustomerImportExportMixin
 from .models import Customer, CustomerChange
+from .queries import CUSTOMER_ATTNAMES
 from .search import SEARCHED_ATTRIBUTES
 from .search import search as search_customers
 
@@ -104,8 +106,8 @@ def _few_rows(queryset) -> bool:
 
 
 def _copy_state(target: Customer, source: Customer) -> None:
-    for field in Customer._meta.concrete_fields:
-        setattr(target, field.attname, getattr(source, field.attname))
+    for attname in CUSTOMER_ATTNAMES:
+        setattr(target, attname, getattr(source, attname))
     target._state.adding = False
 
 
@@ -150,10 +152,11 @@ class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
         if not phrase:
             return queryset, False
         found = search_customers(queryset, phrase)
-        if tuple(found.query.order_by[:1]) == ("-id",) and _few_rows(found):
-            # Few matches: walking the primary key backwards until 50 turn up can read the
-            # whole table (3 s at a million rows); `id + 0` steers PostgreSQL to the trigram
-            # index and a small sort instead (85 ms). Many matches keep the index order.
+        if ORDER_VAR not in request.GET and _few_rows(found):
+            # Few matches, listed newest first (no column sort asked for): walking the primary
+            # key backwards until 50 turn up can read the whole table; `id + 0` steers
+            # PostgreSQL to the trigram index and a small sort instead. Many matches keep the
+            # index order (docs/performance.md).
             found = found.order_by((F("id") + 0).desc())
         return found, False
 

@@ -14,6 +14,7 @@ from common.actors import Actor
 
 from ..fields import Kind, writable_attributes
 from ..models import Customer, CustomerChange
+from ..queries import CUSTOMER_FIELDS
 from ..services import change_row
 from .staging import CUSTOMERS, TABLE, Staging, is_postgres, model_field
 
@@ -29,7 +30,7 @@ HISTORY_COLUMNS = (
 def _defaults() -> dict[str, object]:
     """The model's default for each column the file may leave out."""
     defaults = {}
-    for field in Customer._meta.concrete_fields:
+    for field in CUSTOMER_FIELDS:
         if field.has_default():
             defaults[field.column] = field.get_default()
     return defaults
