@@ -13,13 +13,33 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 class OrganizationScopedViewSet(viewsets.GenericViewSet):
     """Base for every tenant resource: the queryset is always the request organization's rows.
 
-    Subclasses name `model`; they cannot forget the scope, because `get_queryset` is final here and
-    the organization comes from the credential (`request.auth`), never from the request body.
+    Subclasses name `model`; they cannot forget the scope: `get_queryset` and `scoped_queryset`
+    are final (a subclass that overrides either, or sets a `queryset`, is refused when its class
+    is created), and the organization comes from the credential (`request.auth`), never from the
+    request body. A view that truly needs other rows says so by defining
+    `dangerously_get_queryset`, which then replaces the scoped queryset.
     """
 
     model = None
+    _FINAL = ("get_queryset", "scoped_queryset")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls._FINAL:
+            if getattr(cls, name) is not getattr(OrganizationScopedViewSet, name):
+                raise TypeError(
+                    f"{cls.__qualname__} overrides {name}(), which would bypass the organization "
+                    "scope. Define dangerously_get_queryset() if the view must see other rows."
+                )
+        if cls.queryset is not None:
+            raise TypeError(
+                f"{cls.__qualname__} sets queryset, which is not scoped: name the model instead."
+            )
 
     def get_queryset(self):
+        unscoped = getattr(self, "dangerously_get_queryset", None)
+        if unscoped is not None:
+            return unscoped()
         return self.scoped_queryset()
 
     def scoped_queryset(self):
