@@ -1,22 +1,25 @@
-"""HTTP load on loopback: Counterpart against a baseline, same gunicorn settings, same run.
+"""HTTP load on loopback: Counterpart, the floor and the usual-DRF peer, same gunicorn settings,
+same run.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --duration 10 --rounds 3
-    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --baseline auth-off --scenarios get
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --scenarios get,put
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against auth-off --scenarios get
 
 Needs `wrk` (Debian: apt-get install -y wrk) and the data of bench/generate.py. Serves Counterpart
 as README's Production section says (gunicorn, config.settings.production, DEBUG off, the
 persistent connections those settings keep (DJANGO_DB_POOL=true in the environment: the pool), one
-gthread worker per core with two threads) and a baseline with the same gunicorn options:
-bench/floor.py (the floor, issue 7) or bench/auth_off.py (Counterpart with authentication switched
-off, issue 4). Then it runs each scenario (get, put, list, search) with wrk and
-bench/wrk/scenario.lua: a VACUUM of the tables, a short warm-up of each server, then timed runs
-alternating between the two servers. Prints a Markdown table (requests/s, median p50, worst p99
-and each round's, non-2xx, Counterpart's share of the baseline's rate overall and in each round
-(round i of the two servers ran one after the other), the CPU time a request cost the server's
-processes, PostgreSQL's and the whole machine, how wrk's connections were spread over the
-server's workers in each round, the load average before the first round) and keeps
-every round's numbers in bench/out/load-<time>.json. A scenario whose endpoint answers 404 or 405
-is skipped, with a note.
+gthread worker per core with two threads) and, with the same gunicorn options, the servers named
+by --against: bench/floor.py (the floor: the same SQL with bare psycopg, no framework),
+bench/peer/ (the same GET and PUT written the usual DRF way: ModelSerializer, ModelViewSet,
+djangorestframework-camel-case, a token class with a select_related lookup; it serves no list),
+or bench/auth_off.py (Counterpart with authentication switched off). Then it runs each scenario
+(get, put, list, search) with wrk and bench/wrk/scenario.lua: a VACUUM of the tables, a short
+warm-up of each server, then timed runs alternating among the servers. Prints a Markdown table
+(requests/s, median p50, worst p99 and each round's, non-2xx, Counterpart's rate as a share of
+each other server's overall and in each round (round i of every server ran one after the other),
+the CPU time a request cost the server's processes, PostgreSQL's and the whole machine, how wrk's
+connections were spread over the server's workers in each round, the load average before the
+first round) and keeps every round's numbers in bench/out/load-<time>.json. A scenario whose
+endpoint answers 404 or 405 is skipped, with a note.
 
 The servers' rate limits are raised so that no request is refused: every request is still
 counted, but a benchmark faster than 600 requests a minute per key would otherwise measure 429s.
@@ -51,6 +54,7 @@ TARGETS = {
     "counterpart": ("config.wsgi:application", 8301),
     "floor": ("bench.floor:application", 8302),
     "auth-off": ("bench.auth_off:application", 8303),
+    "peer": ("bench.peer.wsgi:application", 8304),
 }
 UNLIMITED = "1000000000/minute"
 PROBES = {
@@ -291,7 +295,7 @@ VACUUMED = ("customers_customer", "customers_customerchange", "authkeys_ratelimi
 
 
 def run(args) -> list[dict]:
-    targets = {name: TARGETS[name] for name in ("counterpart", args.baseline)}
+    targets = {name: TARGETS[name] for name in ("counterpart", *args.against)}
     servers = {name: start(app, port, args) for name, (app, port) in targets.items()}
     results = []
     try:
@@ -306,13 +310,18 @@ def run(args) -> list[dict]:
                     file=sys.stderr,
                 )
                 continue
+            serving = {
+                name: target
+                for name, target in targets.items()
+                if statuses[name] not in (404, 405)  # the peer serves GET and PUT only
+            }
             vacuum()
-            for _, port in targets.values():
+            for _, port in serving.values():
                 wrk(port, scenario, args.warmup, args)
-            # Alternate short runs, so both servers see the same neighbours on a shared machine.
-            rounds = {name: [] for name in targets}
+            # Alternate short runs, so all servers see the same neighbours on a shared machine.
+            rounds = {name: [] for name in serving}
             for _ in range(args.rounds):
-                for name, (_, port) in targets.items():
+                for name, (_, port) in serving.items():
                     rounds[name].append(measured_round(servers[name], port, scenario, args))
             for name, runs in rounds.items():
                 results.append({"target": name, "scenario": scenario, **combined(runs)})
@@ -324,29 +333,38 @@ def run(args) -> list[dict]:
     return results
 
 
+def shares(mine: dict, theirs: dict) -> str:
+    """Counterpart's rate as a share of another server's, overall and in each round (round i of
+    every server ran one after the other)."""
+    per_round = ", ".join(
+        f"{ours['rps'] / other['rps']:.2f}"
+        for ours, other in zip(mine["rounds"], theirs["rounds"], strict=True)
+    )
+    return f"{mine['rps'] / theirs['rps']:.2f} ({per_round})"
+
+
 def table(results: list[dict], args) -> str:
-    baseline = {r["scenario"]: r for r in results if r["target"] == args.baseline}
+    by_target = {(r["target"], r["scenario"]): r for r in results}
+    ratio_header = " | ".join(f"Counterpart ÷ {name} (each round)" for name in args.against)
     lines = [
         f"gunicorn --workers {args.workers} --worker-class {args.worker_class} "
         f"--threads {args.threads_per_worker}; wrk -t{args.wrk_threads} -c{args.connections} "
         f"-d{args.duration}s, {args.rounds} rounds alternated",
         "",
         f"| scenario | server | req/s | p50 ms | p99 ms: worst (each round) | non-2xx "
-        f"| of {args.baseline} (each round) | CPU µs/request: server, PostgreSQL, machine "
+        f"| {ratio_header} | CPU µs/request: server, PostgreSQL, machine "
         "| connections per worker, each round | load avg 1, 5 min |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|---|",
+        "|---|---|---:|---:|---:|---:|" + "---:|" * len(args.against) + "---|---|---|",
     ]
     for r in results:
-        share = "-"
-        if r["target"] == args.baseline:
-            share = "1.00"
-        elif r["scenario"] in baseline:  # rounds alternate: round i of each server ran together
-            theirs = baseline[r["scenario"]]
-            per_round = ", ".join(
-                f"{mine['rps'] / other['rps']:.2f}"
-                for mine, other in zip(r["rounds"], theirs["rounds"], strict=True)
-            )
-            share = f"{r['rps'] / theirs['rps']:.2f} ({per_round})"
+        ratios = []
+        for name in args.against:
+            theirs = by_target.get((name, r["scenario"]))
+            if r["target"] != "counterpart" or theirs is None:
+                ratios.append("-")
+            else:
+                ratios.append(shares(r, theirs))
+        share = " | ".join(ratios)
         p99 = ", ".join(f"{round_['p99_ms']:.0f}" for round_ in r["rounds"])
         cpu = r["cpu_us"]
         spread = ", ".join(
@@ -364,10 +382,12 @@ def table(results: list[dict], args) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--baseline",
-        choices=["floor", "auth-off"],
-        default="floor",
-        help="what Counterpart is measured against: the floor, or itself without authentication",
+        "--against",
+        type=lambda text: text.split(","),
+        default=["floor", "peer"],
+        help="servers Counterpart is measured against, beside it in the same run: floor (the "
+        "least a server can do), peer (the usual DRF code), auth-off (Counterpart without "
+        "authentication); default floor,peer",
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
@@ -381,6 +401,8 @@ def main() -> None:
         "--scenarios", type=lambda text: text.split(","), default=list(PROBES), help="get,put,…"
     )
     args = parser.parse_args()
+    if unknown := set(args.against) - set(TARGETS) - {"counterpart"}:
+        raise SystemExit(f"--against: no server named {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         raise SystemExit("Install wrk first (Debian: apt-get install -y wrk).")
     if not (OUT / "tenants.tsv").exists():

@@ -2,8 +2,11 @@
 
 import importlib
 
+import pytest
+
 from bench import floor
 from bench.generate import customer_rows
+from customers.management.commands.setup_demo import SEED_EXAMPLE_BODY
 from customers.models import Customer
 from organizations.models import Organization
 
@@ -31,3 +34,19 @@ def test_the_floor_searches_the_expression_of_counterparts_search_index():
     migration = importlib.import_module("customers.migrations.0005_one_search_index")
 
     assert migration.DOCUMENT.replace('"', "") == floor._DOCUMENT
+
+
+@pytest.mark.django_db
+def test_the_peer_takes_the_benchmarks_put_body_and_writes_the_customer(tenant):
+    from djangorestframework_camel_case.util import underscoreize
+
+    from bench.peer.views import CustomerSerializer
+
+    serializer = CustomerSerializer(tenant.customer, data=underscoreize(SEED_EXAMPLE_BODY))
+
+    assert serializer.is_valid(), serializer.errors
+    serializer.save()
+    stored = Customer.objects.get(pk=tenant.customer.pk)
+    assert stored.display_name == SEED_EXAMPLE_BODY["displayName"]
+    assert stored.billing_address_postcode == SEED_EXAMPLE_BODY["billingAddressZipcode"]
+    assert stored.organization_id == tenant.organization.pk
