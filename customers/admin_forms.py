@@ -75,13 +75,6 @@ class CustomerAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         organization = self.organization()
-        code = cleaned.get("code")
-        if organization is not None and code:
-            taken = Customer.objects.filter(organization=organization, code=code)
-            if taken.exclude(pk=self.instance.pk).exists():
-                self.add_error(
-                    "code", "Another customer of this organization already has this code."
-                )
         branch = cleaned.get("opening_balance_branch")
         if (
             branch is not None
@@ -92,10 +85,6 @@ class CustomerAdminForm(forms.ModelForm):
         if cleaned.get("opening_balance") and cleaned.get("opening_balance_at") is None:
             self.add_error("opening_balance_at", "Required when the opening balance is not zero.")
         return cleaned
-
-    def _get_validation_exclusions(self):
-        # The code's uniqueness is checked in clean(), in the service's own words.
-        return {*super()._get_validation_exclusions(), "code"}
 
     def create_data(self) -> dict:
         """{attribute: value} for customer_create."""

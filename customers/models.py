@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -10,6 +11,7 @@ from common.currencies import validate_currency_code
 from organizations.models import Branch, Organization
 
 AMOUNT = {"max_digits": 13, "decimal_places": 3}
+CODE_TAKEN = "Another customer of this organization already has this code."
 RATE = {"max_digits": 13, "decimal_places": 9}
 
 
@@ -108,6 +110,20 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    def validate_constraints(self, exclude=None):
+        """Django's check of Meta.constraints (forms run it), with a code already taken in the
+        organization reported on the code, in the words the API uses (the conditional unique
+        constraint's own check would report it for the whole form, in Django's)."""
+        super().validate_constraints(exclude={*(exclude or ()), "code"})
+        if (
+            self.code is not None
+            and self.organization_id is not None
+            and Customer.objects.filter(organization_id=self.organization_id, code=self.code)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError({"code": CODE_TAKEN}, code="unique")
 
     @property
     def closing_balance(self) -> Decimal:

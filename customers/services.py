@@ -27,7 +27,7 @@ from organizations.models import Branch, Organization
 
 from . import queries, selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
-from .models import Customer, CustomerChange
+from .models import CODE_TAKEN, Customer, CustomerChange
 
 CREATABLE = writable_attributes("create")
 UPDATABLE = writable_attributes("update")
@@ -41,7 +41,7 @@ def customer_code_taken() -> ApplicationError:
     return ApplicationError(
         400,
         "CUSTOMER_CODE_TAKEN",
-        "Another customer of this organization already has this code.",
+        CODE_TAKEN,
         field="code",
     )
 

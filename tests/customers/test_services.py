@@ -4,12 +4,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from common.actors import Actor, Door
 from common.errors import ApplicationError
 from common.http import IfMatch
 from customers import services
-from customers.models import Customer, CustomerChange
+from customers.models import CODE_TAKEN, Customer, CustomerChange
 from tests.factories import CustomerFactory, seed_customer
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,21 @@ def test_bulk_delete_records_one_history_row_per_deleted_customer(tenant):
     assert sorted(CustomerChange.objects.values_list("customer_id", "action", "door")) == sorted(
         [(more.pk, "delete", "command"), (tenant.customer.pk, "delete", "command")]
     )
+
+
+def test_model_validation_reports_a_taken_code_on_the_code_in_the_apis_words(tenant, other_tenant):
+    Customer.objects.filter(pk=tenant.customer.pk).update(code="C-7")
+    other = Customer.objects.get(pk=other_tenant.customer.pk)
+    duplicate = Customer(
+        organization=tenant.organization,
+        customer_type="business",
+        display_name="Second",
+        currency_code="USD",
+        code="C-7",
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        duplicate.validate_constraints()
+    assert refused.value.message_dict == {"code": [CODE_TAKEN]}
+    other.code = "C-7"
+    other.validate_constraints()  # the same code in another organization is fine
