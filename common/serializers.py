@@ -3,6 +3,7 @@
 import functools
 from collections.abc import Mapping
 
+from django.utils.functional import cached_property
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -24,7 +25,7 @@ class FieldsBuiltOnce(serializers.Serializer):
     a template that holds no data and an empty context, the same for every request.
     """
 
-    @property
+    @cached_property
     def fields(self):
         return _bound_fields(type(self), self.partial)
 
