@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from django import forms
 from django.core.validators import EmailValidator
 
+from common.errors import ApplicationError
 from common.http import IfMatch
 
-from .fields import FIELDS, Kind, writable, writable_attributes
+from .fields import FIELDS, FIELDS_BY_NAME, Kind, writable, writable_attributes
 from .models import Customer
+from .services import check_branch, check_opening_balance
 
 # Fields the form edits through customer_update; currency and the opening balance are not among
 # them (the field table makes them read-only on update).
@@ -76,14 +78,20 @@ class CustomerAdminForm(forms.ModelForm):
         cleaned = super().clean()
         organization = self.organization()
         branch = cleaned.get("opening_balance_branch")
-        if (
-            branch is not None
-            and organization is not None
-            and branch.organization_id != organization.pk
-        ):
-            self.add_error("opening_balance_branch", "No branch with this id in this organization.")
-        if cleaned.get("opening_balance") and cleaned.get("opening_balance_at") is None:
-            self.add_error("opening_balance_at", "Required when the opening balance is not zero.")
+        rules = [
+            lambda: check_opening_balance(
+                cleaned.get("opening_balance") or 0, cleaned.get("opening_balance_at")
+            )
+        ]
+        if branch is not None and organization is not None:
+            rules.append(lambda: check_branch(organization, branch.pk))
+        for rule in rules:  # the services' own rules and words, checked before the save
+            try:
+                rule()
+            except ApplicationError as error:
+                self.add_error(
+                    _form_attribute(FIELDS_BY_NAME[error.field].attribute), error.message
+                )
         return cleaned
 
     def create_data(self) -> dict:

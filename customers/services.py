@@ -93,7 +93,8 @@ def history_changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, list]:
     }
 
 
-def _check_branch(organization: Organization, branch_id: int | None) -> None:
+def check_branch(organization: Organization, branch_id: int | None) -> None:
+    """The opening balance's branch, if any, must be the organization's (every door)."""
     if (
         branch_id is not None
         and not Branch.objects.filter(organization=organization, pk=branch_id).exists()
@@ -110,7 +111,8 @@ def branch_not_found() -> ApplicationError:
     )
 
 
-def _check_opening_balance(amount: Decimal, at) -> None:
+def check_opening_balance(amount: Decimal, at) -> None:
+    """An opening balance other than zero needs its date (every door)."""
     if amount and at is None:
         raise ApplicationError(
             400,
@@ -126,8 +128,8 @@ def customer_create(*, organization: Organization, data: dict, actor: Actor) -> 
     opening balance."""
     _require_only(CREATABLE, data)
     customer = Customer(organization=organization, **data)
-    _check_opening_balance(customer.opening_balance, customer.opening_balance_at)
-    _check_branch(organization, customer.opening_balance_branch_id)
+    check_opening_balance(customer.opening_balance, customer.opening_balance_at)
+    check_branch(organization, customer.opening_balance_branch_id)
     customer.balance = customer.opening_balance
     try:
         with transaction.atomic():
@@ -270,8 +272,8 @@ def customer_set_opening_balance(
 
     def changes_for(customer: Customer) -> dict:
         opening_at = at if at is not None else customer.opening_balance_at
-        _check_opening_balance(amount, opening_at)
-        _check_branch(organization, branch_id)
+        check_opening_balance(amount, opening_at)
+        check_branch(organization, branch_id)
         changes = {
             "opening_balance": amount,
             "opening_balance_at": opening_at,

@@ -26,7 +26,7 @@ from common.errors import ApplicationError
 from common.values import InvalidValue
 from organizations.models import Organization
 
-from ..services import _check_opening_balance
+from ..services import check_opening_balance
 from .apply import create_new, update_matched
 from .cells import ERRORS_COLUMN, ColumnError, cell_reader, resolve_columns
 from .export import file_value
@@ -148,7 +148,7 @@ def _read_rows(source, staging, positions, result, errors_file, add, progress) -
         if balance is not None and not problems:
             try:
                 at = values[balance_at] if balance_at is not None else None
-                _check_opening_balance(values[balance] or 0, at)
+                check_opening_balance(values[balance] or 0, at)
             except ApplicationError as error:
                 problems = [(error.field, error.message)]
         if problems:

@@ -436,3 +436,15 @@ def test_a_view_only_member_reads_the_customer_but_cannot_save(tenant, other_ten
     assert tenant.customer.display_name in page.content.decode()
     assert response.status_code == 403
     assert not CustomerChange.objects.exists()
+
+
+def test_an_undated_opening_balance_is_refused_in_the_services_words(staff_client, tenant):
+    data = change_form_data(tenant.customer, opening_balance="250", opening_balance_at="")
+
+    response = staff_client.post(change_url(tenant.customer), data)
+
+    assert response.context["adminform"].form.errors["opening_balance_at"] == [
+        "Required when openingBalance is not zero."
+    ]
+    tenant.customer.refresh_from_db()
+    assert tenant.customer.opening_balance == 0
