@@ -49,7 +49,9 @@ class StrictInputSerializer(serializers.Serializer):
     """A request body: a JSON object whose every key is a field (else 400 UNKNOWN_FIELD).
 
     Fields are declared in camelCase and also taken in snake_case, as Bigcapital's server takes
-    both; one field sent in both spellings is an error.
+    both; one field sent in two spellings with two values is an error. This is the one place that
+    decides which keys a body may have: a serializer with other spellings (the customer's
+    aliases, its read-only fields) says which in `spellings()`.
     """
 
     def to_internal_value(self, data):
@@ -57,20 +59,44 @@ class StrictInputSerializer(serializers.Serializer):
             raise ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
         return super().to_internal_value(self.known_keys(data))
 
-    def known_keys(self, data: Mapping) -> Mapping:
-        spellings = {spelling: name for name in self.fields for spelling in (name, to_snake(name))}
-        canonical, errors = {}, {}
+    def spellings(self) -> Mapping[str, tuple[str, str] | None]:
+        """Every key a body may have → (the name it is validated and reported under, the field it
+        names), or None for a key taken and ignored."""
+        return _declared_spellings(type(self), tuple(self.fields))
+
+    def known_keys(self, data: Mapping) -> dict:
+        spellings = self.spellings()
+        canonical, seen, errors = {}, {}, {}
         for key, value in data.items():
-            name = spellings.get(key)
-            if name is None:
+            spelling = spellings.get(key, _UNKNOWN)
+            if spelling is _UNKNOWN:
                 errors[key] = unknown_field_error()
-            elif name in canonical:
-                errors[name] = [ErrorDetail("Send one spelling of this field.", code="invalid")]
-            else:
+                continue
+            if spelling is None:
+                continue
+            name, field = spelling
+            first = seen.get(field)
+            if first is None:
+                seen[field] = (key, value)
                 canonical[name] = value
+            elif first[1] != value:
+                errors[name] = [
+                    ErrorDetail(
+                        f"Conflicts with {first[0]}: send one spelling of this field.",
+                        code="invalid",
+                    )
+                ]
         if errors:
             raise ValidationError(errors)
         return canonical
+
+
+_UNKNOWN = object()
+
+
+@functools.cache
+def _declared_spellings(serializer_class: type, names: tuple[str, ...]) -> dict:
+    return {spelling: (name, name) for name in names for spelling in (name, to_snake(name))}
 
 
 class StrictInputSerializerSchema(OpenApiSerializerExtension):

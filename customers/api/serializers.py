@@ -2,12 +2,10 @@
 
 import functools
 import operator
-from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from common.fields import (
     CurrencyCodeField,
@@ -18,7 +16,7 @@ from common.fields import (
     StrictEmailField,
     StrictIntegerField,
 )
-from common.serializers import FieldsBuiltOnce, StrictInputSerializer, unknown_field_error
+from common.serializers import FieldsBuiltOnce, StrictInputSerializer
 from customers.fields import (
     FIELDS,
     FIELDS_BY_NAME,
@@ -100,34 +98,8 @@ class CustomerInputSerializer(FieldsBuiltOnce, StrictInputSerializer):
 
     mode = "update"
 
-    def known_keys(self, data: Mapping) -> dict:
-        spellings = _spellings(type(self))
-        canonical, seen, errors = {}, {}, {}
-        for key, value in data.items():
-            spelling = spellings.get(key, _UNKNOWN)
-            if spelling is _UNKNOWN:
-                errors[key] = unknown_field_error()
-                continue
-            if spelling is None:
-                continue  # read-only here: ignored, so a GET body can be sent back as is
-            name, field = spelling
-            first = seen.get(field)
-            if first is None:
-                seen[field] = (key, value)
-                canonical[name] = value
-            elif first[1] != value:
-                errors[name] = [
-                    ErrorDetail(
-                        f"Conflicts with {first[0]}: send one spelling of this field.",
-                        code="invalid",
-                    )
-                ]
-        if errors:
-            raise ValidationError(errors)
-        return canonical
-
-
-_UNKNOWN = object()
+    def spellings(self) -> dict:
+        return _spellings(type(self))
 
 
 @functools.cache
