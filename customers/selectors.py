@@ -49,8 +49,7 @@ def customer_list(
         # Sort a search by an expression no index provides. Otherwise PostgreSQL may walk the sort
         # index and filter row by row, hoping to meet 12 matches early; when the matches cluster
         # at the far end (old rows, say) it reads most of the table. This way it takes the
-        # matches from the trigram index and sorts only those: the same work as the page's COUNT
-        # (docs/performance.md has the plans).
+        # matches from the trigram index and sorts only those: the same work as the page's COUNT.
         key = Coalesce(key, key)
     if descending:
         return customers.order_by(key.desc(), F("id").desc())
