@@ -260,7 +260,12 @@ class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
         """The customer's own change history (CustomerChange), newest first."""
         customer = self.get_object(request, unquote(object_id))
         if customer is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            self.message_user(
+                request,
+                f"No customer has the ID {object_id!r}; perhaps it was deleted.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
         if not self.has_view_or_change_permission(request, customer):
             raise PermissionDenied
         page = Paginator(history_of(customer), 100).get_page(request.GET.get("p"))
