@@ -1,16 +1,19 @@
 """HTTP load on loopback: Counterpart, the floor and the usual-DRF peer, same gunicorn settings,
 same run.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --scenarios get,put
+    DATABASE_URL=postgres://… GUNICORN_CMD_ARGS=--reuse-port .venv/bin/python bench/load.py \
+        --scenarios get,put
     DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against auth-off --scenarios get
+
+The first command is the one docs/performance.md's GET and PUT numbers come from.
 
 Needs `wrk` (Debian: apt-get install -y wrk) and the data of bench/generate.py. Serves Counterpart
 as README's Production section says (gunicorn, config.settings.production, DEBUG off, the
 persistent connections those settings keep (DJANGO_DB_POOL=true in the environment: the pool), one
 gthread worker per core with two threads) and, with the same gunicorn options, the servers named
 by --against: bench/floor.py (the floor: the same SQL with bare psycopg, no framework),
-bench/peer/ (the same GET and PUT written the usual DRF way: ModelSerializer, ModelViewSet,
-djangorestframework-camel-case, a token class with a select_related lookup; it serves no list),
+bench/peer/ (the same endpoints written the usual DRF way: ModelSerializer, ModelViewSet,
+djangorestframework-camel-case, a token class with a select_related lookup, DRF's pagination),
 or bench/auth_off.py (Counterpart with authentication switched off). Then it runs each scenario
 (get, put, list, search) with wrk and bench/wrk/scenario.lua: a VACUUM of the tables, a short
 warm-up of each server, then timed runs alternating among the servers. Prints a Markdown table
@@ -313,7 +316,7 @@ def run(args) -> list[dict]:
             serving = {
                 name: target
                 for name, target in targets.items()
-                if statuses[name] not in (404, 405)  # the peer serves GET and PUT only
+                if statuses[name] not in (404, 405)  # a server without the endpoint sits it out
             }
             vacuum()
             for _, port in serving.values():

@@ -5,6 +5,8 @@ connection costs), DRF with djangorestframework-camel-case for camelCase JSON, a
 apps only for their models: the peer reads and writes Counterpart's tables.
 """
 
+from pathlib import Path
+
 import environ
 
 env = environ.Env()
@@ -24,7 +26,13 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "bench.peer.urls"
-DATABASES = {"default": env.db_url("DATABASE_URL")}
+# Counterpart's database: DATABASE_URL, or (unset or empty) its SQLite file beside manage.py.
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="")
+        or f"sqlite:///{Path(__file__).resolve().parents[2] / 'db.sqlite3'}"
+    )
+}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -40,4 +48,5 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": None,
+    "SEARCH_PARAM": "searchKeyword",
 }

@@ -1,13 +1,15 @@
-"""GET and PUT /api/customers/{id} written the usual DRF way, on Counterpart's own tables.
+"""GET, PUT and the list of /api/customers written the usual DRF way, on Counterpart's own tables.
 
 A ModelSerializer of every field, a ModelViewSet scoped by the key's organization, camelCase
 through djangorestframework-camel-case, and a token class (authentication.py) that looks the key
-up with `select_related`: what most DRF codebases serving this resource look like. It does less than
-Counterpart (no history rows, no version or ETag, no rate limit, no strict unknown-field checks),
-so Counterpart's ratio to it understates the gap.
+up with `select_related`: what most DRF codebases serving this resource look like. Its list is
+DRF's PageNumberPagination (`page`, `pageSize`) and SearchFilter (`searchKeyword`, `icontains` on
+the columns Counterpart searches), newest first. It does less than Counterpart (no history rows,
+no version or ETag, no rate limit, no strict unknown-field checks), so Counterpart's ratio to it
+understates the gap.
 """
 
-from rest_framework import serializers, viewsets
+from rest_framework import filters, pagination, serializers, viewsets
 
 from customers.models import Customer
 
@@ -36,8 +38,28 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
 
 
+class CustomerPagination(pagination.PageNumberPagination):
+    page_size = 12
+    page_size_query_param = "pageSize"
+    max_page_size = 100
+
+
 class CustomerViewSet(viewsets.ModelViewSet):
     serializer_class = CustomerSerializer
+    pagination_class = CustomerPagination
+    filter_backends = [filters.SearchFilter]
+    search_fields = [
+        "display_name",
+        "first_name",
+        "last_name",
+        "company_name",
+        "email",
+        "work_phone",
+        "personal_phone",
+        "code",
+    ]
 
     def get_queryset(self):
-        return Customer.objects.filter(organization=self.request.auth.organization)
+        return Customer.objects.filter(organization=self.request.auth.organization).order_by(
+            "-created_at", "-id"
+        )
