@@ -25,7 +25,8 @@ from organizations.models import Organization
 
 from .importing.export import EXPORT_FORMATS, customer_export
 from .importing.readers import FORMATS, FileRefused, format_for
-from .importing.service import MATCHES, MODES, ImportRefused, customer_import
+from .importing.service import MATCHES, MODES, ImportRefused
+from .services import customer_import
 
 UPLOADS = Path(tempfile.gettempdir()) / "counterpart-customer-imports"
 # A preview not confirmed within this time must be uploaded again; purge_expired deletes the file.

@@ -432,3 +432,72 @@ def customer_bulk_delete(
 
 def _listed(ids: list[int]) -> str:
     return ", ".join(str(pk) for pk in ids)
+
+
+def customer_import(
+    *,
+    organization: Organization,
+    stream,
+    fmt: str,
+    actor: Actor,
+    mode: str = "create",
+    match: str = "code",
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    ignore_unknown_columns: bool = False,
+    errors_to=None,
+    progress: Callable[[int], None] | None = None,
+):
+    """Customers from a file, all or nothing, by the rules of customer_create and customer_update.
+
+    `mode` "create" creates every row (a code taken refuses the row), "update" updates customers
+    matched by `match` ("code" or lower-cased "email"), "upsert" does either. A new customer's
+    balance starts at its opening balance; a matched one is written only where it differs, its
+    version bumped; each write records one history row (change_row, history_changes' form).
+
+    Any failed row writes nothing, unless `skip_invalid`; `dry_run` writes nothing either way.
+    Rows are read, checked and staged, and written set-wise, by customers/importing (its SQL is
+    in customers/importing/apply.py). Returns an ImportResult; a file that cannot be imported at
+    all raises ImportRefused.
+    """
+    # Imported here: the importing machinery uses this module's rules and messages.
+    from .importing import apply
+    from .importing.service import CONFLICT, ImportRefused, ImportRun
+
+    run = ImportRun(
+        organization=organization,
+        stream=stream,
+        fmt=fmt,
+        mode=mode,
+        match=match,
+        ignore_unknown_columns=ignore_unknown_columns,
+        dry_run=dry_run,
+        errors_to=errors_to,
+        progress=progress,
+    )
+    result = run.result
+    try:
+        with transaction.atomic(), connections["default"].cursor() as cursor:
+            failed = run.stage(cursor)
+            if result.failed and not skip_invalid:
+                transaction.set_rollback(True)
+                return result
+            run.staging.discard(cursor, sorted(failed))
+            matched = run.matched(cursor)
+            if mode != "update":
+                result.created = apply.create_new(
+                    cursor, run.staging, action=CustomerChange.Action.CREATE, actor=actor
+                )
+            if mode != "create":
+                result.updated = apply.update_matched(
+                    cursor, run.staging, action=CustomerChange.Action.UPDATE, actor=actor
+                )
+                result.unchanged = matched - result.updated
+            run.staging.drop(cursor)
+            result.applied = True
+            if dry_run:
+                transaction.set_rollback(True)
+    except IntegrityError:
+        # The checks ran on what the database held then; another writer got in since.
+        raise ImportRefused(CONFLICT) from None
+    return result

@@ -1,10 +1,15 @@
-"""Writing the staged rows: new customers inserted, matched ones updated, history for each.
+"""The SQL of customers.services.customer_import: new customers inserted, matched ones updated,
+a history row for each, set-wise.
 
 PostgreSQL does it set-wise: one INSERT … SELECT and one UPDATE … FROM, each feeding its history
 rows through a data-modifying CTE, so a million rows never pass through Python twice. SQLite has
-no such CTEs; there the same INSERT … SELECT runs, and the updates and history go in batches.
-Both follow customers/services.py: balance starts at the opening balance, an update that changes
-nothing is not written and records nothing, one that does bumps the version.
+no such CTEs; there the same INSERT … SELECT runs, and the updates and history go in batches
+through the service's own `change_row`. Both follow the service's rules: balance starts at the
+opening balance, an update that changes nothing is not written and records nothing, one that does
+bumps the version; each history row is the service's change_row (its action, door and actor) and,
+set-wise, holds history_changes' form: the API's field names
+(NAME_BY_ATTRIBUTE) to [old, new] in the API's JSON form (`_json_text` is common.fields.json_value
+in SQL).
 """
 
 from django.db import connection
@@ -12,7 +17,7 @@ from django.utils import timezone
 
 from common.actors import Actor
 
-from ..fields import Kind, writable_attributes
+from ..fields import NAME_BY_ATTRIBUTE, Kind, writable_attributes
 from ..models import Customer, CustomerChange
 from ..queries import CUSTOMER_FIELDS
 from ..services import change_row
@@ -36,13 +41,13 @@ def _defaults() -> dict[str, object]:
     return defaults
 
 
-def create_new(cursor, staging: Staging, actor: Actor) -> int:
-    """Insert every staged row without a match; returns how many."""
+def create_new(cursor, staging: Staging, *, action: str, actor: Actor) -> int:
+    """Insert every staged row without a match, each with its history row; returns how many."""
     now = timezone.now()
     staged = set(staging.columns)
     columns, values, params = ["organization_id"], ["%s"], [staging.organization_id]
     for column, default in _defaults().items():
-        if column in ("balance", "version"):
+        if column == "balance":
             continue
         columns.append(column)
         if column in staged:
@@ -53,10 +58,9 @@ def create_new(cursor, staging: Staging, actor: Actor) -> int:
     for column in staged - set(columns):
         columns.append(column)
         values.append(f"s.{column}")
-    columns += ["balance", "version", "created_at", "updated_at"]
+    columns += ["balance", "created_at", "updated_at"]
     values += [
         "COALESCE(s.opening_balance, 0)" if "opening_balance" in staged else "0",
-        "1",
         "%s",
         "%s",
     ]
@@ -70,14 +74,14 @@ def create_new(cursor, staging: Staging, actor: Actor) -> int:
         # The history's JSON is spelled out as text and parsed once: several times cheaper
         # than jsonb_build_object with an array per field, a million times over.
         changes = " || ',' || ".join(
-            f"""'"{field.name}":[null,' || {_json_text(field.kind, column)} || ']'"""
+            _json_change(field, "'null'", _json_text(field.kind, column))
             for field, column in zip(staging.fields, staging.columns, strict=True)
         )
         cursor.execute(
             f"WITH created AS ({select} RETURNING display_name, {returned}) "
-            f"INSERT INTO {CHANGES} ({HISTORY_COLUMNS}) SELECT %s, id, display_name, 'create', "
+            f"INSERT INTO {CHANGES} ({HISTORY_COLUMNS}) SELECT %s, id, display_name, %s, "
             f"%s, %s, %s, ('{{' || {changes} || '}}')::jsonb, %s FROM created",
-            [*params, *_history_params(staging, actor, now)],
+            [*params, *_history_params(staging, action, actor, now)],
         )
         return cursor.rowcount
     cursor.execute(f"{select} RETURNING id", params)
@@ -88,7 +92,7 @@ def create_new(cursor, staging: Staging, actor: Actor) -> int:
         CustomerChange.objects.bulk_create(
             change_row(
                 customer=customer,
-                action=CustomerChange.Action.CREATE,
+                action=action,
                 actor=actor,
                 changes={
                     attribute: (None, getattr(customer, attribute)) for attribute in attributes
@@ -99,15 +103,16 @@ def create_new(cursor, staging: Staging, actor: Actor) -> int:
     return len(ids)
 
 
-def update_matched(cursor, staging: Staging, actor: Actor) -> int:
-    """Apply the file's updatable columns to matched customers that differ; returns how many."""
+def update_matched(cursor, staging: Staging, *, action: str, actor: Actor) -> int:
+    """Apply the file's updatable columns to matched customers that differ, each with its history
+    row; returns how many."""
     fields = [field for field in staging.fields if field.attribute in UPDATABLE]
     if not fields:
         return 0
     now = timezone.now()
     if is_postgres():
-        return _update_set_wise(cursor, staging, fields, actor, now)
-    return _update_in_batches(cursor, fields, actor, now)
+        return _update_set_wise(cursor, staging, fields, action, actor, now)
+    return _update_in_batches(cursor, fields, action, actor, now)
 
 
 def _new(field) -> str:
@@ -116,18 +121,20 @@ def _new(field) -> str:
     return f"COALESCE(s.{column}, c.{column})" if field.kind is Kind.BOOLEAN else f"s.{column}"
 
 
-def _update_set_wise(cursor, staging, fields, actor, now) -> int:
+def _update_set_wise(cursor, staging, fields, action, actor, now) -> int:
     columns = [model_field(field).column for field in fields]
     news = [_new(field) for field in fields]
+    # concat_ws skips the NULL of each field that stays as it was.
     changes = ", ".join(
-        f"'{field.name}', CASE WHEN c.{column} IS DISTINCT FROM {new} "
-        f"THEN jsonb_build_array(c.{column}, {new}) END"
+        f"CASE WHEN c.{column} IS DISTINCT FROM {new} THEN "
+        f"{_json_change(field, _json_text(field.kind, f'c.{column}'), _json_text(field.kind, new))}"
+        " END"
         for field, column, new in zip(fields, columns, news, strict=True)
     )
     selected = ", ".join(f"{new} AS {column}" for new, column in zip(news, columns, strict=True))
     diff = (
         f"SELECT c.id, {selected}, "
-        f"jsonb_strip_nulls(jsonb_build_object({changes})) AS changes "
+        f"('{{' || concat_ws(',', {changes}) || '}}')::jsonb AS changes "
         f"FROM {TABLE} s JOIN {CUSTOMERS} c ON c.id = s.customer_id "
         f"WHERE ({', '.join(f'c.{column}' for column in columns)}) "
         f"IS DISTINCT FROM ({', '.join(news)})"
@@ -139,14 +146,14 @@ def _update_set_wise(cursor, staging, fields, actor, now) -> int:
     )
     cursor.execute(
         f"WITH diff AS ({diff}), updated AS ({update}) "
-        f"INSERT INTO {CHANGES} ({HISTORY_COLUMNS}) SELECT %s, u.id, u.display_name, 'update', "
+        f"INSERT INTO {CHANGES} ({HISTORY_COLUMNS}) SELECT %s, u.id, u.display_name, %s, "
         f"%s, %s, %s, d.changes, %s FROM updated u JOIN diff d ON d.id = u.id",
-        [now, *_history_params(staging, actor, now)],
+        [now, *_history_params(staging, action, actor, now)],
     )
     return cursor.rowcount
 
 
-def _update_in_batches(cursor, fields, actor, now) -> int:
+def _update_in_batches(cursor, fields, action, actor, now) -> int:
     columns = [model_field(field).column for field in fields]
     cursor.execute(
         f"SELECT customer_id, {', '.join(columns)} FROM {TABLE} "
@@ -155,7 +162,7 @@ def _update_in_batches(cursor, fields, actor, now) -> int:
     updated = 0
     while rows := cursor.fetchmany(ORM_BATCH):
         customers = Customer.objects.in_bulk([row[0] for row in rows])
-        changed_customers, history, written = [], [], set()
+        changed_customers, rows_of_history, written = [], [], set()
         for customer_id, *values in rows:
             customer = customers[customer_id]
             changed = {}
@@ -172,25 +179,38 @@ def _update_in_batches(cursor, fields, actor, now) -> int:
             customer.version += 1
             customer.updated_at = now
             changed_customers.append(customer)
-            history.append(
-                change_row(
-                    customer=customer,
-                    action=CustomerChange.Action.UPDATE,
-                    actor=actor,
-                    changes=changed,
-                )
+            rows_of_history.append(
+                change_row(customer=customer, action=action, actor=actor, changes=changed)
             )
         if changed_customers:
             Customer.objects.bulk_update(changed_customers, [*written, "version", "updated_at"])
-            CustomerChange.objects.bulk_create(history)
+            CustomerChange.objects.bulk_create(rows_of_history)
             updated += len(changed_customers)
     return updated
 
 
-def _history_params(staging, actor, now) -> list:
-    user = actor.user.pk if actor.user else None
-    key = actor.api_key.pk if actor.api_key else None
-    return [staging.organization_id, actor.door.value, user, key, now]
+def _history_params(staging: Staging, action: str, actor: Actor, now) -> list:
+    """The history columns other than the customer and its changes, as change_row fills them."""
+    history = change_row(
+        customer=Customer(organization_id=staging.organization_id),
+        action=action,
+        actor=actor,
+        changes={},
+    )
+    return [
+        history.organization_id,
+        history.action,
+        history.door,
+        history.actor_user_id,
+        history.actor_api_key_id,
+        now,
+    ]
+
+
+def _json_change(field, old: str, new: str) -> str:
+    """One entry of history_changes' form, as JSON text in SQL: "name":[old,new]."""
+    name = NAME_BY_ATTRIBUTE[field.attribute]
+    return f"""'"{name}":[' || {old} || ',' || {new} || ']'"""
 
 
 def _db_datetime(value):

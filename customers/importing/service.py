@@ -1,6 +1,5 @@
-"""The customer import: a file in, customers created or updated, all in one transaction.
-
-    customer_import(organization=..., stream=..., fmt="csv", actor=...) -> ImportResult
+"""The customer import's machinery: a file read, checked and staged for
+customers.services.customer_import, which writes it in one transaction.
 
 1. The header is resolved against the field table; a missing required column or an unknown one
    refuses the file before any row is read.
@@ -9,8 +8,9 @@
    reported (and written to the errors file, if one is asked for).
 3. The checks that need the database run set-wise on the staging table: duplicate keys within
    the file, codes taken, matches missing or ambiguous, branches of another organization.
-4. Unless something failed (and --skip-invalid was not given) or this is a dry run, the staged
-   rows are applied; otherwise the transaction rolls back and nothing at all is written.
+4. Unless something failed (and --skip-invalid was not given) or this is a dry run, the service
+   writes the staged rows (customers/importing/apply.py holds its set-wise SQL); otherwise the
+   transaction rolls back and nothing at all is written.
 """
 
 import csv
@@ -19,15 +19,11 @@ from dataclasses import dataclass, field
 from operator import call, itemgetter
 from typing import BinaryIO, TextIO
 
-from django.db import IntegrityError, connection, transaction
-
-from common.actors import Actor
 from common.errors import ApplicationError
 from common.values import InvalidValue
 from organizations.models import Organization
 
 from ..services import check_opening_balance
-from .apply import create_new, update_matched
 from .cells import ERRORS_COLUMN, ColumnError, cell_reader, resolve_columns
 from .export import file_value
 from .readers import FileRefused, open_source
@@ -66,61 +62,77 @@ class ImportResult:
         return self.applied and not self.dry_run
 
 
-def customer_import(
-    *,
-    organization: Organization,
-    stream: BinaryIO,
-    fmt: str,
-    actor: Actor,
-    mode: str = "create",
-    match: str = "code",
-    skip_invalid: bool = False,
-    dry_run: bool = False,
-    ignore_unknown_columns: bool = False,
-    errors_to: TextIO | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ImportResult:
-    match = "code" if mode == "create" else match
-    try:
-        source = open_source(stream, fmt)
-        columns = resolve_columns(
-            source.header, mode=mode, match=match, ignore_unknown=ignore_unknown_columns
-        )
-    except (FileRefused, ColumnError) as error:
-        raise ImportRefused(str(error)) from None
-    positions = [index for index, spec in enumerate(columns) if spec is not None]
-    fields = [columns[index] for index in positions]
-    staging = Staging(fields=fields, organization_id=organization.pk, match=match)
-    result = ImportResult(dry_run=dry_run)
-    errors_file = _ErrorsFile(errors_to, source.header, columns)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
+class ImportRun:
+    """One file's import, stage by stage; customers.services.customer_import drives it, inside its
+    one transaction, and decides what is written."""
+
+    def __init__(
+        self,
+        *,
+        organization: Organization,
+        stream: BinaryIO,
+        fmt: str,
+        mode: str,
+        match: str,
+        ignore_unknown_columns: bool,
+        dry_run: bool,
+        errors_to: TextIO | None,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        if mode not in MODES or match not in MATCHES:
+            raise ValueError(f"mode {mode!r}, match {match!r}")
+        self.mode = mode
+        match = "code" if mode == "create" else match
+        try:
+            self.source = open_source(stream, fmt)
+            columns = resolve_columns(
+                self.source.header, mode=mode, match=match, ignore_unknown=ignore_unknown_columns
+            )
+        except (FileRefused, ColumnError) as error:
+            raise ImportRefused(str(error)) from None
+        self.positions = [index for index, spec in enumerate(columns) if spec is not None]
+        fields = [columns[index] for index in self.positions]
+        self.staging = Staging(fields=fields, organization_id=organization.pk, match=match)
+        self.result = ImportResult(dry_run=dry_run)
+        self.errors_file = _ErrorsFile(errors_to, self.source.header, columns)
+        self.progress = progress
+
+    def stage(self, cursor) -> dict[int, list]:
+        """Read every row into the staging table and run the checks that need the database.
+        Every failed row is counted in the result; returns the staged ones that failed, by row
+        number (the others never reached the table)."""
+        staging = self.staging
+        try:
             staging.create(cursor)
             with staging.loader(cursor) as add:
-                _read_rows(source, staging, positions, result, errors_file, add, progress)
-            staging.find_matches(cursor)
-            failed = {}
-            for row_number, name, message in staging.checks(cursor, mode):
-                failed.setdefault(row_number, []).append((name, message))
-            _record_failures(result, failed, errors_file, staging, cursor)
-            if result.failed and not skip_invalid:
-                transaction.set_rollback(True)
-                return result
-            staging.discard(cursor, sorted(failed))
-            _apply(cursor, staging, mode, actor, result)
-            staging.drop(cursor)
-            result.applied = True
-            if dry_run:
-                transaction.set_rollback(True)
-    except FileRefused as error:
-        raise ImportRefused(str(error)) from None
-    except IntegrityError:
-        # The checks ran on what the database held then; another writer got in since.
-        raise ImportRefused(
-            "Another change to this organization's customers conflicted with the file "
-            "(a code taken meanwhile). Nothing was written: import it again."
-        ) from None
-    return result
+                _read_rows(
+                    self.source,
+                    staging,
+                    self.positions,
+                    self.result,
+                    self.errors_file,
+                    add,
+                    self.progress,
+                )
+        except FileRefused as error:
+            raise ImportRefused(str(error)) from None
+        staging.find_matches(cursor)
+        failed = {}
+        for row_number, name, message in staging.checks(cursor, self.mode):
+            failed.setdefault(row_number, []).append((name, message))
+        _record_failures(self.result, failed, self.errors_file, staging, cursor)
+        return failed
+
+    def matched(self, cursor) -> int:
+        """How many staged rows match a customer of the organization."""
+        cursor.execute(f"SELECT COUNT(customer_id) FROM {TABLE}")
+        return cursor.fetchone()[0]
+
+
+CONFLICT = (
+    "Another change to this organization's customers conflicted with the file "
+    "(a code taken meanwhile). Nothing was written: import it again."
+)
 
 
 def _read_rows(source, staging, positions, result, errors_file, add, progress) -> None:
@@ -195,16 +207,6 @@ def _record_failures(result, failed, errors_file, staging, cursor) -> None:
     if errors_file.writer and failed:
         for row_number, *values in staging.staged(cursor, sorted(failed)):
             errors_file.staged(staging.fields, values, failed[row_number])
-
-
-def _apply(cursor, staging, mode, actor, result) -> None:
-    cursor.execute(f"SELECT COUNT(customer_id) FROM {TABLE}")
-    (matched,) = cursor.fetchone()
-    if mode != "update":
-        result.created = create_new(cursor, staging, actor)
-    if mode != "create":
-        result.updated = update_matched(cursor, staging, actor)
-        result.unchanged = matched - result.updated
 
 
 class _ErrorsFile:

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.actors import Actor, Door
 from customers.importing.readers import FORMATS, FileRefused, format_for
-from customers.importing.service import MATCHES, MODES, ImportRefused, customer_import
+from customers.importing.service import MATCHES, MODES, ImportRefused
+from customers.services import customer_import
 from organizations.models import Organization
 
 PLAIN_EVERY = 100_000  # rows between progress lines when the output is not a terminal
