@@ -12,6 +12,7 @@ understates the gap.
 from rest_framework import filters, pagination, serializers, viewsets
 
 from customers.models import Customer
+from customers.search import SEARCHED_ATTRIBUTES
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -48,16 +49,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
     serializer_class = CustomerSerializer
     pagination_class = CustomerPagination
     filter_backends = [filters.SearchFilter]
-    search_fields = [
-        "display_name",
-        "first_name",
-        "last_name",
-        "company_name",
-        "email",
-        "work_phone",
-        "personal_phone",
-        "code",
-    ]
+    search_fields = list(SEARCHED_ATTRIBUTES)  # the columns Counterpart's searchKeyword searches
 
     def get_queryset(self):
         return Customer.objects.filter(organization=self.request.auth.organization).order_by(

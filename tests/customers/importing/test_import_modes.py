@@ -8,7 +8,6 @@ import pytest
 
 from customers.importing.staging import Staging
 from customers.models import Customer, CustomerChange
-from customers.services import history_changes
 from tests.factories import CustomerFactory
 
 from .conftest import rows, write_csv
@@ -311,57 +310,3 @@ def test_dry_run_with_skip_invalid_reports_both_and_writes_nothing(tmp_path, ten
     assert "created 1, updated 0, unchanged 0, failed 1" in run.stdout
     assert "Dry run: nothing was written." in run.stdout
     assert not Customer.objects.filter(code__startswith="G-").exists()
-
-
-def test_an_imports_history_is_in_the_form_every_other_write_records(tmp_path, tenant, run_import):
-    existing = CustomerFactory(
-        organization=tenant.organization, code="A-1", display_name="Old", active=True
-    )
-    before = {"display_name": existing.display_name, "email": existing.email, "active": True}
-    path = write_csv(
-        tmp_path / "c.csv",
-        [
-            [
-                "customerType",
-                "displayName",
-                "code",
-                "email",
-                "currencyCode",
-                "openingBalance",
-                "openingBalanceAt",
-                "active",
-            ],
-            ["business", "New", "A-1", "n@example.com", "USD", "", "", "no"],
-            ["business", "Acme", "B-1", "a@example.com", "USD", "1500.5", "2024-01-01", "no"],
-        ],
-    )
-
-    run = run_import(path, tenant.organization, "--mode", "upsert")
-
-    assert run.failed is None, run.output
-    existing.refresh_from_db()
-    updated = CustomerChange.objects.get(customer_id=existing.pk)
-    assert updated.changes == history_changes(
-        {name: (old, getattr(existing, name)) for name, old in before.items()}
-    )
-    acme = Customer.objects.get(organization=tenant.organization, code="B-1")
-    created = CustomerChange.objects.get(customer_id=acme.pk)
-    imported = [
-        "customer_type",
-        "display_name",
-        "code",
-        "email",
-        "currency_code",
-        "opening_balance",
-        "opening_balance_at",
-        "active",
-    ]
-    # What customer_create records for the same values, read back through the same JSON column.
-    expected = CustomerChange(
-        changes=history_changes({name: (None, getattr(acme, name)) for name in imported})
-    )
-    expected.organization_id, expected.customer_id = tenant.organization.pk, acme.pk
-    expected.customer_display_name, expected.action, expected.door = "Acme", "create", "import"
-    expected.save()
-    expected.refresh_from_db()
-    assert created.changes == expected.changes
