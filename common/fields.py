@@ -8,21 +8,14 @@ plain functions of common/values.py, which the bulk import runs too.
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
-from django.core.validators import (
-    EmailValidator,
-    MaxLengthValidator,
-    MinLengthValidator,
-    ProhibitNullCharactersValidator,
-)
-from django.utils.functional import cached_property
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from common import values
-from common.currencies import iso4217_codes, validate_currency_code
+from common.currencies import currency_code, iso4217_codes
 
 MAX_ID = values.MAX_ID
 MAX_TEXT = 2**31 - 1  # a text field without its own max_length
@@ -54,43 +47,56 @@ def json_value(value):
     return value
 
 
-class _StrictText:
-    check = staticmethod(values.text)
-    # DRF's validators that `check` repeats: it has enforced the same limits already.
-    checked = (MaxLengthValidator, MinLengthValidator, ProhibitNullCharactersValidator)
+class _Checked:
+    """A DRF field whose validation is one plain function, `check`: a value of the field's JSON
+    type in, the clean value out, or `InvalidValue`.
 
+    By default the check is common/values.py's, built from the field's own limits; a caller with a
+    table of rules (customers/validation.py) passes its own, so the API runs the very function the
+    import and the admin run. DRF's own validators for those limits are not run again; validators
+    passed explicitly are, after the check. `check` sees None only when the field allows null.
+    """
+
+    def __init__(self, *, check=None, **kwargs):
+        self.explicit_validators = list(kwargs.get("validators", ()))
+        super().__init__(**kwargs)
+        self.check = check or self.default_check()
+
+    def default_check(self):
+        raise NotImplementedError
+
+    def run_validation(self, data=serializers.empty):
+        if data is not None or not self.allow_null:
+            is_empty, value = self.validate_empty_values(data)
+            if is_empty:
+                return value
+        try:
+            value = self.check(data)
+        except values.InvalidValue as error:
+            raise _drf_error(error) from None
+        for validator in self.explicit_validators:
+            validator(value)
+        return value
+
+
+def _or_null(check, empty=None):
+    return lambda value: empty if value is None else check(value)
+
+
+class StrictCharField(_Checked, serializers.CharField):
     def __init__(self, *, empty_value="", **kwargs):
         # What null and "" mean: "" for a text column, None for a nullable one such as `code`.
         self.empty_value = empty_value
         super().__init__(**kwargs)
 
-    def run_validation(self, data=serializers.empty):
-        if data is None and self.allow_null:
-            return self.empty_value
-        is_empty, value = self.validate_empty_values(data)
-        if is_empty:
-            return value
-        try:
-            value = self.check(data, **self._limits)
-        except values.InvalidValue as error:
-            raise _drf_error(error) from None
-        if value == "":
-            return self.empty_value
-        if self._more_to_check or not value.isascii():
-            self.run_validators(value)
-        return value
+    def default_check(self):
+        check = partial(values.text, **self.limits())
+        empty = self.empty_value
 
-    @cached_property
-    def _limits(self) -> dict:
-        return self.limits()
+        def text(value):
+            return empty if value is None else check(value) or empty
 
-    @cached_property
-    def _more_to_check(self) -> bool:
-        """Whether a validator does more than `check` did (a currency code's, say). Otherwise only
-        DRF's surrogate check is left, and ASCII text has no surrogates: the validators would run
-        for nothing, a third of a text field's validation."""
-        done = (*self.checked, ProhibitSurrogateCharactersValidator)
-        return not all(isinstance(validator, done) for validator in self.validators)
+        return text
 
     def limits(self) -> dict:
         limits = {"max_length": self.max_length if self.max_length is not None else MAX_TEXT}
@@ -101,10 +107,6 @@ class _StrictText:
         return limits
 
 
-class StrictCharField(_StrictText, serializers.CharField):
-    default_error_messages = {"invalid": "Must be a string."}
-
-
 @extend_schema_field(
     {"type": "string", "enum": sorted(iso4217_codes()), "description": "ISO 4217 currency code"}
 )
@@ -112,62 +114,60 @@ class CurrencyCodeField(StrictCharField):
     """A real ISO 4217 code; the schema lists them, so a client can know before it sends."""
 
     def __init__(self, **kwargs):
-        super().__init__(min_length=3, max_length=3, validators=[validate_currency_code], **kwargs)
+        super().__init__(min_length=3, max_length=3, **kwargs)
+
+    def default_check(self):
+        return _or_null(currency_code)
 
 
-class StrictEmailField(_StrictText, serializers.EmailField):
-    check = staticmethod(values.email)
-    checked = (*_StrictText.checked, EmailValidator)  # values.email accepts what it accepts
-
-    def limits(self) -> dict:
-        return {"max_length": super().limits()["max_length"]}
+class StrictEmailField(_Checked, serializers.EmailField):
+    def default_check(self):
+        max_length = self.max_length if self.max_length is not None else MAX_TEXT
+        return _or_null(partial(values.email, max_length=max_length), "")
 
 
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data):
-        try:
-            return values.boolean(data)
-        except values.InvalidValue as error:
-            raise _drf_error(error) from None
+class StrictChoiceField(_Checked, serializers.ChoiceField):
+    def default_check(self):
+        return _or_null(partial(values.choice, choices=frozenset(self.choices)))
 
 
-class StrictIntegerField(serializers.IntegerField):
+class StrictBooleanField(_Checked, serializers.BooleanField):
+    def default_check(self):
+        return _or_null(values.boolean)
+
+
+class StrictIntegerField(_Checked, serializers.IntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", values.MAX_ID)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        try:
-            return values.whole_number(data, min_value=self.min_value, max_value=self.max_value)
-        except values.InvalidValue as error:
-            raise _drf_error(error) from None
+    def default_check(self):
+        return _or_null(
+            partial(values.whole_number, min_value=self.min_value, max_value=self.max_value)
+        )
 
 
-class StrictDecimalField(serializers.DecimalField):
-    def to_internal_value(self, data):
-        try:
-            return values.decimal(
-                data,
+class StrictDecimalField(_Checked, serializers.DecimalField):
+    def default_check(self):
+        return _or_null(
+            partial(
+                values.decimal,
                 max_digits=self.max_digits,
                 decimal_places=self.decimal_places,
                 min_value=self.min_value,
             )
-        except values.InvalidValue as error:
-            raise _drf_error(error) from None
+        )
 
     def to_representation(self, value):
         return json_number(value)
 
 
-class DateOrDateTimeField(serializers.DateTimeField):
+class DateOrDateTimeField(_Checked, serializers.DateTimeField):
     """ISO 8601 date-time; a bare date means midnight UTC. Naive times are taken as UTC."""
 
-    def to_internal_value(self, value):
-        try:
-            return values.date_or_datetime(value)
-        except values.InvalidValue as error:
-            raise _drf_error(error) from None
+    def default_check(self):
+        return _or_null(values.date_or_datetime)
 
     def to_representation(self, value):
         return json_value(value)

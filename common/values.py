@@ -42,7 +42,16 @@ def text(value, *, max_length: int, min_length: int = 0, allow_blank: bool = Tru
         raise InvalidValue(f"Ensure this field has at least {min_length} characters.", "min_length")
     if "\x00" in value:
         raise InvalidValue("Null characters are not allowed.", "null_characters_not_allowed")
+    if not value.isascii() and (surrogate := _SURROGATE(value)):
+        # JSON's "\ud800" decodes to a lone surrogate, which no database column can store.
+        raise InvalidValue(
+            f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}.",
+            "surrogate_characters_not_allowed",
+        )
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]").search
 
 
 def _compiled(lazy) -> re.Pattern:

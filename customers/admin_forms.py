@@ -7,12 +7,14 @@ that to `customers/services.py`, so the admin obeys the same rules, versions and
 from dataclasses import dataclass
 
 from django import forms
-from django.core.validators import EmailValidator
+from django.core.exceptions import ValidationError
 
 from common.errors import ApplicationError
 from common.http import IfMatch
+from common.values import InvalidValue
 
-from .fields import FIELDS, FIELDS_BY_NAME, Kind, writable, writable_attributes
+from . import validation
+from .fields import FIELDS, FIELDS_BY_NAME, CustomerField, Kind, writable, writable_attributes
 from .models import Customer
 from .services import check_branch, check_opening_balance
 
@@ -30,6 +32,27 @@ class CustomerEdit:
     changes: dict
     opening_balance: dict | None
     active: bool | None
+
+
+FORM_CHECKED = frozenset(
+    {Kind.NAME, Kind.TEXT, Kind.EMAIL, Kind.NOTE, Kind.CODE, Kind.CUSTOMER_TYPE, Kind.CURRENCY}
+    | {Kind.AMOUNT, Kind.RATE}
+)
+"""Kinds whose form value is already the value the API would take (text, a decimal). A checkbox,
+a date-time widget and the branch menu can only give a boolean, a date-time or a listed branch;
+the branch's organization is checked by services.check_branch in `clean`."""
+
+
+def _validator(spec: CustomerField):
+    check = validation.check(spec)
+
+    def validate(value):
+        try:
+            check(value)
+        except InvalidValue as error:
+            raise ValidationError(error.message, code=error.code) from None
+
+    return validate
 
 
 def _form_attribute(attribute: str) -> str:
@@ -64,8 +87,10 @@ class CustomerAdminForm(forms.ModelForm):
             self.fields["loaded_version"].required = True
             self.initial.setdefault("loaded_version", self.instance.version)
         for spec in FIELDS:
-            if spec.kind is Kind.EMAIL and spec.attribute in self.fields:
-                self.fields[spec.attribute].validators.append(EmailValidator())
+            if spec.kind in FORM_CHECKED and spec.attribute in self.fields:
+                # The field's one rule, as the API and the import run it; the form field only
+                # turns the widget's text into a value and says whether one is required.
+                self.fields[spec.attribute].validators = [_validator(spec)]
 
     def organization(self):
         return (

@@ -13,6 +13,7 @@ from organizations.models import Branch, Organization
 AMOUNT = {"max_digits": 13, "decimal_places": 3}
 CODE_TAKEN = "Another customer of this organization already has this code."
 RATE = {"max_digits": 13, "decimal_places": 9}
+MIN_RATE = Decimal("0.000000001")  # an exchange rate is positive
 
 
 def _text(**kwargs):
@@ -67,7 +68,7 @@ class Customer(models.Model):
     opening_balance = models.DecimalField(**AMOUNT, default=Decimal(0))
     opening_balance_at = models.DateTimeField(null=True, blank=True)
     opening_balance_exchange_rate = models.DecimalField(
-        **RATE, default=Decimal(1), validators=[MinValueValidator(Decimal("0.000000001"))]
+        **RATE, default=Decimal(1), validators=[MinValueValidator(MIN_RATE)]
     )
     opening_balance_branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -12,11 +12,13 @@ from common.fields import (
     DateOrDateTimeField,
     StrictBooleanField,
     StrictCharField,
+    StrictChoiceField,
     StrictDecimalField,
     StrictEmailField,
     StrictIntegerField,
 )
 from common.serializers import FieldsBuiltOnce, StrictInputSerializer
+from customers import validation
 from customers.fields import (
     FIELDS,
     FIELDS_BY_NAME,
@@ -27,12 +29,29 @@ from customers.fields import (
     writable,
 )
 from customers.models import AMOUNT, RATE, Customer
-from customers.validation import MIN_RATE, NOTE_MAX, TEXT_MAX
 
 
 def _source(spec: CustomerField) -> dict:
     # DRF refuses a `source` equal to the field name, so name it only where the two differ.
     return {"source": spec.attribute} if spec.attribute != spec.name else {}
+
+
+_INPUT_FIELD_CLASSES = {
+    Kind.NAME: StrictCharField,
+    Kind.TEXT: StrictCharField,
+    Kind.EMAIL: StrictEmailField,
+    Kind.NOTE: StrictCharField,
+    Kind.CODE: StrictCharField,
+    Kind.CUSTOMER_TYPE: StrictChoiceField,
+    Kind.BOOLEAN: StrictBooleanField,
+    Kind.CURRENCY: CurrencyCodeField,
+    Kind.AMOUNT: StrictDecimalField,
+    Kind.RATE: StrictDecimalField,
+    Kind.DATETIME: DateOrDateTimeField,
+    Kind.BRANCH: StrictIntegerField,
+}
+"""Each kind's DRF field: its JSON type in the OpenAPI document. What it accepts is the field's
+rule in customers/validation.py, which the field runs as its `check`."""
 
 
 def _input_field(spec: CustomerField, name: str, *, required: bool) -> serializers.Field:
@@ -41,34 +60,22 @@ def _input_field(spec: CustomerField, name: str, *, required: bool) -> serialize
         if name == spec.name
         else f"The same as `{spec.name}`, in Bigcapital's documented spelling."
     )
-    options = {**_source(spec), "required": required, "help_text": description}
-    text = {"allow_blank": True, "allow_null": True, **options}
-    match spec.kind:
-        case Kind.NAME:
-            return StrictCharField(max_length=TEXT_MAX, **options)
-        case Kind.TEXT:
-            return StrictCharField(max_length=TEXT_MAX, **text)
-        case Kind.EMAIL:
-            return StrictEmailField(max_length=TEXT_MAX, **text)
-        case Kind.NOTE:
-            return StrictCharField(max_length=NOTE_MAX, **text)
-        case Kind.CODE:
-            return StrictCharField(max_length=TEXT_MAX, empty_value=None, **text)
-        case Kind.CUSTOMER_TYPE:
-            return serializers.ChoiceField(choices=Customer.CustomerType.choices, **options)
-        case Kind.BOOLEAN:
-            return StrictBooleanField(**options)
-        case Kind.CURRENCY:
-            return CurrencyCodeField(**options)
-        case Kind.AMOUNT:
-            return StrictDecimalField(**AMOUNT, **options)
-        case Kind.RATE:
-            return StrictDecimalField(**RATE, min_value=MIN_RATE, **options)
-        case Kind.DATETIME:
-            return DateOrDateTimeField(allow_null=True, **options)
-        case Kind.BRANCH:
-            return StrictIntegerField(allow_null=True, **options)
-    raise ValueError(f"{spec.name} of kind {spec.kind} cannot be written")
+    options = {
+        **_source(spec),
+        **validation.limits(spec),
+        "required": required,
+        "help_text": description,
+        "check": validation.check(spec),
+    }
+    if spec.kind in validation.NULLABLE:
+        options["allow_null"] = True
+    if spec.kind in (Kind.TEXT, Kind.EMAIL, Kind.NOTE, Kind.CODE):
+        options["allow_blank"] = True
+    if spec.kind is Kind.CUSTOMER_TYPE:
+        options["choices"] = Customer.CustomerType.choices
+    if spec.kind not in _INPUT_FIELD_CLASSES:
+        raise ValueError(f"{spec.name} of kind {spec.kind} cannot be written")
+    return _INPUT_FIELD_CLASSES[spec.kind](**options)
 
 
 def _output_field(spec: CustomerField) -> serializers.Field:

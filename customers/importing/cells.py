@@ -21,8 +21,8 @@ from decimal import Decimal, DecimalException
 
 from common.values import InvalidValue
 
-from ..fields import FIELDS, Access, CustomerField, Kind, to_snake
-from ..validation import CHECKS, checker
+from ..fields import FIELDS, INPUT_SPELLINGS, Access, CustomerField, Kind
+from ..validation import check as field_check
 
 ERRORS_COLUMN = "Import Errors"  # added by --errors; ignored when that file is imported again
 
@@ -48,16 +48,9 @@ def header_key(name: str) -> str:
     return re.sub(r"[\s_]+", "", name).lower()
 
 
-def _column_index() -> dict[str, CustomerField]:
-    index = {}
-    for field in FIELDS:
-        for name in field.input_names:
-            for spelling in (name, to_snake(name), to_snake(name).replace("_", " ")):
-                index[header_key(spelling)] = field
-    return index
-
-
-COLUMNS = _column_index()
+COLUMNS = {header_key(key): field for key, (field, _) in INPUT_SPELLINGS.items()}
+"""The API's input spellings (customers/fields.py) with case, spaces and underscores dropped, so
+that `Billing Address 1`, `billing_address_1` and `billingAddress1` name one field."""
 
 
 def text_reader(field: CustomerField) -> Callable:
@@ -65,7 +58,7 @@ def text_reader(field: CustomerField) -> Callable:
 
     Built once per column, so the per-cell work is only what that column's kind needs.
     """
-    kind, check = field.kind, CHECKS[field.kind]
+    kind, check = field.kind, field_check(field)
     if kind in TEXT_KINDS and kind not in _REQUIRED_KINDS:
 
         def text(raw: str):
@@ -126,7 +119,7 @@ def cell_reader(field: CustomerField, typed: bool) -> Callable:
     """
     if not typed:
         return text_reader(field)
-    check = checker(field)
+    check = field_check(field)
 
     def read(raw):
         value = json_cell(field, raw)
