@@ -16,7 +16,6 @@ from .serializers import (
     BulkDeleteCheckSerializer,
     BulkDeleteResultSerializer,
     BulkDeleteSerializer,
-    BulkIdsSerializer,
     CustomerCreateSerializer,
     CustomerSerializer,
     CustomerUpdateSerializer,
@@ -133,7 +132,7 @@ customer_viewset = extend_schema_view(
     validate_bulk_delete=extend_schema(
         summary="Check which customers could be deleted",
         parameters=[ORGANIZATION_HEADER],
-        request=BulkIdsSerializer,
+        request=BulkDeleteSerializer,
         responses={200: BulkDeleteCheckSerializer, **_BODY_ERRORS},
     ),
     bulk_delete=extend_schema(

@@ -191,25 +191,21 @@ def _ids_field() -> serializers.ListField:
     )
 
 
-@extend_schema_serializer(component_name="CustomerBulkIds")
-class BulkIdsSerializer(StrictInputSerializer):
-    """The customers to check for deletion."""
+@extend_schema_serializer(component_name="CustomerBulkDelete")
+class BulkDeleteSerializer(StrictInputSerializer):
+    """Bigcapital's BulkDeleteCustomersDto: the customers to delete (or to check), all or none
+    unless skipUndeletable."""
 
     ids = _ids_field()
-
-    def validate_ids(self, ids):
-        return list(dict.fromkeys(ids))
-
-
-@extend_schema_serializer(component_name="CustomerBulkDelete")
-class BulkDeleteSerializer(BulkIdsSerializer):
-    """The customers to delete: all or none, unless skipUndeletable."""
-
     skipUndeletable = StrictBooleanField(
         required=False,
         default=False,
-        help_text="Delete the deletable customers and skip the rest, rather than none at all.",
+        help_text="Delete the deletable customers and skip the rest, rather than none at all. "
+        "Taken by validate-bulk-delete too, where it changes nothing.",
     )
+
+    def validate_ids(self, ids):
+        return list(dict.fromkeys(ids))
 
 
 @extend_schema_serializer(component_name="CustomerBulkDeleteCheck")

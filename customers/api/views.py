@@ -22,7 +22,6 @@ from .listing import (
 )
 from .serializers import (
     BulkDeleteSerializer,
-    BulkIdsSerializer,
     CustomerCreateSerializer,
     CustomerSerializer,
     CustomerUpdateSerializer,
@@ -136,7 +135,9 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
 
     @action(detail=False, methods=["post"], url_path="validate-bulk-delete")
     def validate_bulk_delete(self, request, *args, **kwargs):
-        serializer = BulkIdsSerializer(data=request.data)
+        # Bigcapital's BulkDeleteCustomersDto, as bulk-delete takes it; skipUndeletable changes
+        # nothing in the answer, which already tells the deletable from the rest.
+        serializer = BulkDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         check = services.customer_bulk_delete_check(
             organization=self.organization, ids=serializer.validated_data["ids"]

@@ -273,3 +273,16 @@ def test_bulk_delete_costs_the_same_few_queries_for_many_customers(tenant, key_c
 
     assert response.json() == {"deletedIds": ids}
     assert CustomerChange.objects.filter(action="delete").count() == 100
+
+
+def test_validate_bulk_delete_takes_bigcapitals_bulk_delete_body(tenant, key_client):
+    # Bigcapital's BulkDeleteCustomersDto: its clients send skipUndeletable to both routes.
+    clean, busy = bulk_customers(tenant)
+    body = {"ids": [clean[0].pk, busy.pk], "skipUndeletable": False}
+
+    response = key_client.post("/api/customers/validate-bulk-delete", body, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["deletableIds"] == [clean[0].pk]
+    assert response.json()["nonDeletableIds"] == [busy.pk]
+    assert Customer.objects.filter(pk__in=body["ids"]).count() == 2
