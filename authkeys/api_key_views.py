@@ -15,7 +15,6 @@ from .models import ApiKey
 from .permissions import ManagesOrganization
 from .serializers import (
     ApiKeyGenerateSerializer,
-    ApiKeyListSerializer,
     ApiKeySerializer,
     IssuedApiKeySerializer,
 )
@@ -40,16 +39,17 @@ class ApiKeyViewSet(OrganizationScopedViewSet):
         operation_id="api_keys_list",
         summary="List the organization's API keys",
         description=(
-            "Every key of the organization, newest first, revoked and expired ones included. "
+            "Every key of the organization, newest first, revoked and expired ones included, as "
+            "a JSON array (Bigcapital's shape). "
             "Not paginated: an organization holds a handful of keys, and a client auditing them "
             "wants them all. Never includes a key or its digest."
         ),
         parameters=[ORGANIZATION_HEADER],
-        responses={200: ApiKeyListSerializer, **MANAGER_ERRORS},
+        responses={200: ApiKeySerializer(many=True), **MANAGER_ERRORS},
     )
     def list_keys(self, request):
         api_keys = self.get_queryset().select_related("created_by")
-        return Response({"apiKeys": ApiKeySerializer(api_keys, many=True).data})
+        return Response(ApiKeySerializer(api_keys, many=True).data)
 
     @extend_schema(
         operation_id="api_keys_generate",

@@ -13,11 +13,21 @@ class ApiKeyCreatorSerializer(serializers.Serializer):
     email = serializers.EmailField(read_only=True)
 
 
+TOKEN_SHOWN = 8  # Bigcapital shows a key as its first 8 characters and "..."
+
+
 class ApiKeySerializer(serializers.Serializer):
-    """A key's public fields: enough to recognise and audit it, nothing to use it with."""
+    """A key's public fields: enough to recognise and audit it, nothing to use it with.
+
+    Bigcapital's ApiKeyListItemDto (`id`, `name`, `token`, `createdAt`, `expiresAt`, `revoked`)
+    and Counterpart's own (`prefix`, `lastUsedAt`, `revokedAt`, `createdBy`)."""
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
+    token = serializers.SerializerMethodField(
+        help_text="The key masked as Bigcapital shows it: its first 8 characters and '...'."
+    )
+    revoked = serializers.SerializerMethodField(help_text="Whether the key has been revoked.")
     prefix = serializers.CharField(
         read_only=True, help_text="The key's first characters (bc_ and 8 hex), to recognise it."
     )
@@ -27,19 +37,27 @@ class ApiKeySerializer(serializers.Serializer):
     revokedAt = DateOrDateTimeField(source="revoked_at", read_only=True, allow_null=True)
     createdBy = ApiKeyCreatorSerializer(source="created_by", read_only=True, allow_null=True)
 
+    def get_token(self, api_key) -> str:
+        return f"{api_key.prefix[:TOKEN_SHOWN]}..."
+
+    def get_revoked(self, api_key) -> bool:
+        return api_key.revoked_at is not None
+
 
 class IssuedApiKeySerializer(ApiKeySerializer):
     key = serializers.CharField(read_only=True, help_text="The full key. It is shown only now.")
 
 
-class ApiKeyListSerializer(serializers.Serializer):
-    apiKeys = ApiKeySerializer(many=True, read_only=True)
-
-
 class ApiKeyGenerateSerializer(StrictInputSerializer):
     """A new key: its name and, if it should stop working one day, when."""
 
-    name = StrictCharField(max_length=255, help_text="What the key is for, e.g. 'CRM sync'.")
+    name = StrictCharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the key is for, e.g. 'CRM sync'. Optional, as in Bigcapital.",
+    )
     expiresAt = DateOrDateTimeField(
         required=False,
         allow_null=True,
