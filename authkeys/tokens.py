@@ -8,7 +8,7 @@
 """
 
 from django.contrib.auth import get_user_model
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework_simplejwt.serializers import (
     TokenBlacklistSerializer,
     TokenObtainPairSerializer,
@@ -16,7 +16,9 @@ from rest_framework_simplejwt.serializers import (
 )
 
 from common.fields import StrictCharField
+from common.naming import to_camel
 from common.serializers import StrictInputSerializer
+from organizations.selectors import sign_in_membership
 
 from .services import user_refresh_tokens_blacklist
 
@@ -59,3 +61,30 @@ class RefreshSerializer(StrictInputSerializer, TokenRefreshSerializer):
 def end_sessions_on_password_change(sender, instance, created, **kwargs):
     if not created and getattr(instance, "_password", None) is not None:
         user_refresh_tokens_blacklist(user=instance)
+
+
+class NoActiveOrganization(PermissionDenied):
+    default_detail = "You are not an active member of any active organization."
+    default_code = "organization_access_denied"
+
+
+class BigcapitalSignInSerializer(SignInSerializer):
+    """Bigcapital's AuthSigninDto in, its sign-in answer out: the access token and the
+    organization it was issued for (see organizations.selectors.sign_in_membership)."""
+
+    def validate(self, attrs):
+        tokens = super().validate(attrs)  # wrong email or password: AuthenticationFailed (401)
+        membership = sign_in_membership(self.user)
+        if membership is None:
+            raise NoActiveOrganization()
+        # Bigcapital's server answers snake_case and documents camelCase: both are here.
+        # organization_id is a string, as Bigcapital's; it is what the client sends back in the
+        # organization-id header. Counterpart's tenant is the organization.
+        answer = {
+            "access_token": tokens["access"],
+            "refresh_token": tokens["refresh"],
+            "organization_id": str(membership.organization_id),
+            "tenant_id": membership.organization_id,
+            "user_id": self.user.pk,
+        }
+        return {**answer, **{to_camel(key): value for key, value in answer.items()}}
