@@ -1,6 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from .contacts import ContactViewSet
 from .views import CustomerViewSet
 
 
@@ -19,11 +20,23 @@ router.register("customers", CustomerViewSet, basename="customer")
 # only contacts are customers.
 contact_patterns = [
     re_path(
-        rf"^contacts/(?P<pk>[^/]+)/{name}/?$",
-        CustomerViewSet.as_view({"patch": name}),
-        name=f"contact-{name}",
-    )
-    for name in ("activate", "inactivate")
+        r"^contacts/auto-complete/?$",
+        ContactViewSet.as_view({"get": "auto_complete"}),
+        name="contact-auto-complete",
+    ),
+    re_path(
+        r"^contacts/(?P<pk>[^/]+)/?$",
+        ContactViewSet.as_view({"get": "retrieve"}),
+        name="contact-detail",
+    ),
+    *(
+        re_path(
+            rf"^contacts/(?P<pk>[^/]+)/{name}/?$",
+            CustomerViewSet.as_view({"patch": name}),
+            name=f"contact-{name}",
+        )
+        for name in ("activate", "inactivate")
+    ),
 ]
 
 urlpatterns = router.urls + contact_patterns
