@@ -28,6 +28,7 @@ class ApiKeyAdmin(OrganizationScopedAdmin):
         "organization",
         "name",
         "expires_at",
+        "response_casing",
         "prefix",
         "created_by",
         "created_at",
@@ -45,13 +46,14 @@ class ApiKeyAdmin(OrganizationScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["expires_at"])
+            obj.save(update_fields=["expires_at", "response_casing"])
             return
         issued = api_key_create(
             organization=obj.organization,
             name=obj.name,
             created_by=request.user,
             expires_at=obj.expires_at,
+            response_casing=obj.response_casing,
         )
         obj.pk = issued.api_key.pk
         obj.prefix = issued.api_key.prefix

@@ -14,6 +14,7 @@ from . import services
 from .models import ApiKey
 from .permissions import ManagesOrganization
 from .serializers import (
+    ApiKeyChangeSerializer,
     ApiKeyGenerateSerializer,
     ApiKeySerializer,
     IssuedApiKeySerializer,
@@ -72,6 +73,7 @@ class ApiKeyViewSet(OrganizationScopedViewSet):
             name=serializer.validated_data["name"],
             created_by=request.auth.user,
             expires_at=serializer.validated_data.get("expiresAt"),
+            response_casing=serializer.validated_data["responseCasing"] or "",
         )
         body = {**ApiKeySerializer(issued.api_key).data, "key": issued.key}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -94,6 +96,35 @@ class ApiKeyViewSet(OrganizationScopedViewSet):
     def revoke(self, request, pk):
         api_key = self._get_api_key(pk)
         services.api_key_revoke(api_key=api_key)
+        return Response(ApiKeySerializer(api_key).data)
+
+    @extend_schema(
+        operation_id="api_keys_change",
+        summary="Rename an API key or choose how answers to it are spelled",
+        description=(
+            "`name` and `responseCasing` (`camel`, `snake`, or null for the organization's "
+            "setting); nothing else about a key can change."
+        ),
+        parameters=[ORGANIZATION_HEADER, API_KEY_ID],
+        request=ApiKeyChangeSerializer,
+        responses={
+            200: ApiKeySerializer,
+            400: ERROR_RESPONSES[400],
+            **MANAGER_ERRORS,
+            404: error_response("No such API key in this organization (API_KEY_NOT_FOUND)."),
+            415: ERROR_RESPONSES[415],
+        },
+    )
+    def change(self, request, pk):
+        api_key = self._get_api_key(pk)
+        serializer = ApiKeyChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = {}
+        if "name" in serializer.validated_data:
+            changes["name"] = serializer.validated_data["name"]
+        if "responseCasing" in serializer.validated_data:
+            changes["response_casing"] = serializer.validated_data["responseCasing"] or ""
+        services.api_key_change(api_key=api_key, **changes)
         return Response(ApiKeySerializer(api_key).data)
 
     def _get_api_key(self, pk: str) -> ApiKey:

@@ -42,6 +42,13 @@ class Principal:
     def is_api_key(self) -> bool:
         return self.api_key is not None
 
+    @property
+    def response_casing(self) -> str:
+        """How answers to this credential spell their keys (common.renderers reads it): the key's
+        own choice, else its organization's."""
+        own = self.api_key.response_casing if self.api_key is not None else ""
+        return own or self.organization.response_casing
+
 
 class OrganizationIdRequired(exceptions.NotAuthenticated):
     default_detail = "The organization-id header is required with a JWT."

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from organizations.models import Organization
+from organizations.models import Organization, ResponseCasing
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -34,6 +34,13 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    response_casing = models.CharField(
+        max_length=8,
+        choices=ResponseCasing.choices,
+        blank=True,
+        default="",
+        help_text="How answers to this key spell their keys; empty: the organization's setting.",
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 

@@ -1,11 +1,13 @@
 """API keys on the wire: what a client may send, and what it is shown (never a digest)."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from common.fields import DateOrDateTimeField, StrictCharField
+from common.fields import DateOrDateTimeField, StrictCharField, StrictChoiceField
 from common.serializers import StrictInputSerializer
+from organizations.models import ResponseCasing
 
 
 class ApiKeyCreatorSerializer(serializers.Serializer):
@@ -13,6 +15,10 @@ class ApiKeyCreatorSerializer(serializers.Serializer):
     email = serializers.EmailField(read_only=True)
 
 
+CASING_HELP = (
+    "How answers to this key spell their keys: `camel` (Bigcapital's document) or `snake` "
+    "(Bigcapital's live server); null: the organization's setting. Input takes both."
+)
 TOKEN_SHOWN = 8  # Bigcapital shows a key as its first 8 characters and "..."
 
 
@@ -36,12 +42,17 @@ class ApiKeySerializer(serializers.Serializer):
     expiresAt = DateOrDateTimeField(source="expires_at", read_only=True, allow_null=True)
     revokedAt = DateOrDateTimeField(source="revoked_at", read_only=True, allow_null=True)
     createdBy = ApiKeyCreatorSerializer(source="created_by", read_only=True, allow_null=True)
+    responseCasing = serializers.SerializerMethodField(help_text=CASING_HELP)
 
     def get_token(self, api_key) -> str:
         return f"{api_key.prefix[:TOKEN_SHOWN]}..."
 
     def get_revoked(self, api_key) -> bool:
         return api_key.revoked_at is not None
+
+    @extend_schema_field(serializers.ChoiceField(choices=ResponseCasing.choices, allow_null=True))
+    def get_responseCasing(self, api_key) -> str | None:
+        return api_key.response_casing or None
 
 
 class IssuedApiKeySerializer(ApiKeySerializer):
@@ -64,7 +75,24 @@ class ApiKeyGenerateSerializer(StrictInputSerializer):
         help_text="When the key stops working; absent or null: it never expires.",
     )
 
+    responseCasing = StrictChoiceField(
+        choices=ResponseCasing.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=CASING_HELP,
+    )
+
     def validate_expiresAt(self, value):
         if value is not None and value <= timezone.now():
             raise ValidationError("Must be in the future.")
         return value
+
+
+class ApiKeyChangeSerializer(StrictInputSerializer):
+    """A key's name or casing; leave out what stays."""
+
+    name = StrictCharField(max_length=255, required=False, allow_blank=True)
+    responseCasing = StrictChoiceField(
+        choices=ResponseCasing.choices, required=False, allow_null=True, help_text=CASING_HELP
+    )

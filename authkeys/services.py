@@ -28,6 +28,7 @@ def api_key_create(
     name: str,
     created_by: User | None = None,
     expires_at: datetime | None = None,
+    response_casing: str = "",
 ) -> IssuedKey:
     key = crypto.generate_key()
     api_key = ApiKey.objects.create(
@@ -37,8 +38,21 @@ def api_key_create(
         digest=crypto.digest(key),
         created_by=created_by,
         expires_at=expires_at,
+        response_casing=response_casing,
     )
     return IssuedKey(api_key=api_key, key=key)
+
+
+def api_key_change(*, api_key: ApiKey, **changes) -> ApiKey:
+    """Rename a key or change how answers to it are spelled (`name`, `response_casing`); what
+    makes it a credential (digest, organization, creator, expiry) never changes."""
+    allowed = {"name", "response_casing"}
+    if not changes.keys() <= allowed:
+        raise ValueError(f"An API key's {sorted(changes.keys() - allowed)} cannot be changed.")
+    for attribute, value in changes.items():
+        setattr(api_key, attribute, value)
+    api_key.save(update_fields=list(changes))
+    return api_key
 
 
 def api_keys_revoke(*, api_keys: QuerySet[ApiKey]) -> int:

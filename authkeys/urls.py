@@ -17,6 +17,11 @@ urlpatterns = [
     ),
     # At most 19 digits: longer is no id we issued, and answers the generic 404.
     re_path(
+        r"^api-keys/(?P<pk>[0-9]{1,19})/?$",
+        ApiKeyViewSet.as_view({"patch": "change"}),
+        name="api_key_change",
+    ),
+    re_path(
         r"^api-keys/(?P<pk>[0-9]{1,19})/revoke/?$",
         ApiKeyViewSet.as_view({"put": "revoke"}),
         name="api_key_revoke",

@@ -12,6 +12,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 from .fields import json_number
+from .naming import to_snake
 
 _drf_encoder = JSONEncoder()
 
@@ -22,6 +23,31 @@ def _default(value):
     return _drf_encoder.default(value)
 
 
+SNAKE = "snake"
+
+
+def _wants_snake_case(renderer_context) -> bool:
+    """A successful answer to a credential that asked for snake_case keys (the credential says so
+    in its `response_casing`; authkeys.authentication.Principal). Errors keep the contract's
+    envelope whatever the credential."""
+    if not renderer_context:
+        return False
+    response, request = renderer_context.get("response"), renderer_context.get("request")
+    if response is None or request is None or response.status_code >= 400:
+        return False
+    return getattr(request.auth, "response_casing", None) == SNAKE
+
+
+def snake_case_keys(data):
+    """Every object key in `data` in snake_case (`displayName` → `display_name`, `filterMeta` →
+    `filter_meta`), as Bigcapital's live server answers; values are left as they are."""
+    if isinstance(data, dict):
+        return {to_snake(key): snake_case_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [snake_case_keys(item) for item in data]
+    return data
+
+
 class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
     format = "json"
@@ -30,5 +56,7 @@ class ORJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
+        if _wants_snake_case(renderer_context):
+            data = snake_case_keys(data)
         rendered = orjson.dumps(data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
         return rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

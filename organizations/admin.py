@@ -19,8 +19,8 @@ class BranchInline(admin.TabularInline):
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin):
     organization_path = "pk"
-    list_display = ["name", "base_currency", "is_active", "created_at"]
-    list_filter = ["is_active", "base_currency"]
+    list_display = ["name", "base_currency", "is_active", "response_casing", "created_at"]
+    list_filter = ["is_active", "base_currency", "response_casing"]
     search_fields = ["name"]
     inlines = [MembershipInline, BranchInline]
 

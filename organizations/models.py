@@ -59,12 +59,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = UserManager.normalize_email(self.email)
 
 
+class ResponseCasing(models.TextChoices):
+    """How the API spells the keys of its answers. camelCase is Bigcapital's document and the
+    contract; snake_case is what Bigcapital's live server answers, for clients written against
+    it. Input is taken in both, whatever this says."""
+
+    CAMEL = "camel", "camelCase (Bigcapital's document)"
+    SNAKE = "snake", "snake_case (Bigcapital's live server)"
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=255)
     base_currency = models.CharField(max_length=3, validators=[validate_currency_code])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    response_casing = models.CharField(
+        max_length=8,
+        choices=ResponseCasing.choices,
+        default=ResponseCasing.CAMEL,
+        help_text="How answers spell their keys, for every credential of the organization that "
+        "does not choose for itself.",
+    )
 
     class Meta:
         ordering = ["name", "id"]

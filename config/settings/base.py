@@ -181,6 +181,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
     "PREPROCESSING_HOOKS": ["common.schema.strip_trailing_slashes"],
+    "ENUM_NAME_OVERRIDES": {"ResponseCasingEnum": "organizations.models.ResponseCasing"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.schema.document_common_answers",

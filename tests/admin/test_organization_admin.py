@@ -43,6 +43,7 @@ def test_renaming_the_users_organization_with_its_inlines(staff_client, tenant):
         "name": "Renamed",
         "base_currency": "USD",
         "is_active": "on",
+        "response_casing": "camel",
         "memberships-TOTAL_FORMS": "1",
         "memberships-INITIAL_FORMS": "1",
         "memberships-0-id": membership.pk,

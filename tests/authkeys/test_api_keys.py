@@ -25,6 +25,7 @@ PUBLIC_FIELDS = {
     "createdBy",
     "token",
     "revoked",
+    "responseCasing",
 }
 
 
