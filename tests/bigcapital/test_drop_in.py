@@ -72,7 +72,7 @@ def test_the_whole_customer_flow_with_bigcapitals_bodies(tenant, other_tenant, c
     assert read.json() == customer
     listed = api.get(
         "/api/customers",
-        {"columnSortBy": "display_name", "sortOrder": "asc", "searchKeyword": "acme"},
+        {"columnSortBy": "display_name", "sortOrder": "asc", "searchKeyword": "cust-001"},
     )
     assert listed.status_code == 200, listed.content
     assert [c["id"] for c in listed.json()["customers"]] == [customer_id]
@@ -100,7 +100,7 @@ def test_the_whole_customer_flow_with_bigcapitals_bodies(tenant, other_tenant, c
 
     contact = api.get(f"/api/contacts/{customer_id}")
     assert contact.json()["customer"]["displayName"] == "John Smith"
-    completed = api.get("/api/contacts/auto-complete", {"keyword": "john"})
+    completed = api.get("/api/contacts/auto-complete", {"keyword": "john smith"})
     assert [c["id"] for c in completed.json()] == [customer_id]
     assert api.patch(f"/api/contacts/{customer_id}/inactivate").status_code == 200
     assert api.patch(f"/api/contacts/{customer_id}/activate").status_code == 200
