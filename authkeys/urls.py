@@ -1,12 +1,20 @@
 from django.urls import re_path
 
 from .api_key_views import ApiKeyViewSet
-from .views import AccountView, BigcapitalSignInView, LogoutView, RefreshView, SignInView
+from .views import (
+    AccountView,
+    AuthMetaView,
+    BigcapitalSignInView,
+    LogoutView,
+    RefreshView,
+    SignInView,
+)
 
 urlpatterns = [
     re_path(r"^auth/token/?$", SignInView.as_view(), name="token_obtain"),
     re_path(r"^auth/signin/?$", BigcapitalSignInView.as_view(), name="bigcapital_signin"),
     re_path(r"^auth/account/?$", AccountView.as_view(), name="account"),
+    re_path(r"^auth/meta/?$", AuthMetaView.as_view(), name="auth_meta"),
     re_path(r"^auth/token/refresh/?$", RefreshView.as_view(), name="token_refresh"),
     re_path(r"^auth/logout/?$", LogoutView.as_view(), name="logout"),
     re_path(r"^api-keys/?$", ApiKeyViewSet.as_view({"get": "list_keys"}), name="api_key_list"),

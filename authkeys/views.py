@@ -208,3 +208,30 @@ class AccountView(APIView):
                 "apiKeyId": principal.api_key.pk if principal.api_key else None,
             }
         )
+
+
+class AuthMetaView(APIView):
+    """GET /api/auth/meta: what Bigcapital's sign-in page asks before it shows a sign-up link."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(
+        summary="Whether people may sign themselves up",
+        description=(
+            "Bigcapital's `GET /api/auth/meta`. Counterpart has no self sign-up: staff make users "
+            "in the back office. Both spellings, as at /api/auth/signin."
+        ),
+        responses={
+            200: inline_serializer(
+                "AuthMeta",
+                {
+                    "signupDisabled": serializers.BooleanField(),
+                    "signup_disabled": serializers.BooleanField(),
+                },
+            )
+        },
+    )
+    def get(self, request):
+        return Response({"signupDisabled": True, "signup_disabled": True})

@@ -183,3 +183,11 @@ def test_sign_in_of_a_user_never_made_a_member_is_refused():
     user = UserFactory()
 
     assert_error(sign_in(user.email), 403, "ORGANIZATION_ACCESS_DENIED")
+
+
+def test_auth_meta_says_there_is_no_self_sign_up():
+    response = APIClient().get("/api/auth/meta")
+
+    assert response.status_code == 200
+    assert response.json() == {"signupDisabled": True, "signup_disabled": True}
+    assert APIClient().post("/api/auth/signup", {}, format="json").status_code == 404
