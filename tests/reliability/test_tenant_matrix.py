@@ -55,8 +55,14 @@ EXPECTED = {
     ("GET", "/api/api-keys"): {"key": 403, "jwt": 200},
     ("POST", "/api/api-keys/generate"): {"key": 403, "jwt": 201},
     ("PUT", "/api/api-keys/{id}/revoke"): {"key": 403, "jwt": 404},
+    ("PATCH", "/api/api-keys/{id}"): {"key": 403, "jwt": 404},
+    ("GET", "/api/contacts/{id}"): NOT_FOUND,
+    ("GET", "/api/contacts/auto-complete"): {"key": 200, "jwt": 200},
+    ("GET", "/api/auth/account"): {"key": 200, "jwt": 200},
     # Public: no organization in play; B's owner's e-mail with a wrong password, foreign tokens.
     ("POST", "/api/auth/token"): {"key": 401, "jwt": 401},
+    ("POST", "/api/auth/signin"): {"key": 401, "jwt": 401},
+    ("GET", "/api/auth/meta"): {"key": 200, "jwt": 200},
     ("POST", "/api/auth/token/refresh"): {"key": 401, "jwt": 401},
     ("POST", "/api/auth/logout"): {"key": 401, "jwt": 401},
 }
@@ -71,19 +77,31 @@ def resolve(ref: str) -> dict:
     return SCHEMA["components"]["schemas"][ref.rsplit("/", 1)[-1]]
 
 
+def _first(schema: dict) -> dict:
+    """The first choice of an allOf or oneOf (a text field that also takes "" or null)."""
+    for key in ("allOf", "oneOf"):
+        if key in schema:
+            return schema[key][0]
+    return schema
+
+
 def example(schema: dict, theirs):
     """A valid value for `schema`, aiming every integer (ids) at B's customer."""
     if "$ref" in schema:
         return example(resolve(schema["$ref"]), theirs)
-    if "allOf" in schema:
-        return example(schema["allOf"][0], theirs)
+    if "allOf" in schema or "oneOf" in schema:
+        return example(_first(schema), theirs)
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")
     if kind == "object":
         # A partial update has no required field: it gets its first plain text field.
         names = schema.get("required") or [
-            next(n for n, p in schema["properties"].items() if set(p) >= {"type", "maxLength"})
+            next(
+                n
+                for n, p in schema["properties"].items()
+                if set(_first(p)) >= {"type", "maxLength"}
+            )
         ]
         return {name: example(schema["properties"][name], theirs) for name in names}
     if kind == "array":
@@ -107,7 +125,7 @@ def request_body(method, path, theirs):
     if schema is None:
         return None
     body = example(schema, theirs)
-    if path == "/api/auth/token":
+    if path in ("/api/auth/token", "/api/auth/signin"):
         body = {"email": theirs.owner.email, "password": "not their password"}
     return body
 
@@ -165,6 +183,8 @@ def test_organization_a_never_reaches_organization_b(
     keyword = theirs.customer.display_name
     if method == "GET" and path == "/api/customers":
         url += f"?searchKeyword={quote(keyword)}&pageSize=500"
+    if method == "GET" and path == "/api/contacts/auto-complete":
+        url += f"?keyword={quote(keyword)}&limit=100"
     before = snapshot(theirs.organization)
 
     response = client_for(credential, tenant, theirs).generic(
@@ -189,4 +209,6 @@ def test_organization_a_never_reaches_organization_b(
         assert response.json()["nonDeletableIds"] == [theirs.customer.pk]
     if expected == 200 and path == "/api/customers":
         assert response.json()["pagination"]["total"] == 0
+    if expected == 200 and path == "/api/contacts/auto-complete":
+        assert response.json() == []
     assert snapshot(theirs.organization) == before
