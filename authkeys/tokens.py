@@ -3,8 +3,8 @@
 - A refresh for a user who no longer exists is 401, like one for an inactive user (Simple JWT's
   serializer lets `DoesNotExist` escape as a 500).
 - Setting a password ends the user's refresh tokens. The hook is the user's save after
-  `set_password` (Django keeps the new raw password in `_password` until that save), so the
-  admin's password form, `changepassword` and any code calling `set_password` all count.
+  `set_password` (the user model marks itself in `password_was_set`), so the admin's password
+  form, `changepassword` and any code calling `set_password` all count.
 """
 
 from django.contrib.auth import get_user_model
@@ -59,8 +59,10 @@ class RefreshSerializer(StrictInputSerializer, TokenRefreshSerializer):
 
 
 def end_sessions_on_password_change(sender, instance, created, **kwargs):
-    if not created and getattr(instance, "_password", None) is not None:
-        user_refresh_tokens_blacklist(user=instance)
+    if instance.password_was_set:
+        instance.password_was_set = False
+        if not created:
+            user_refresh_tokens_blacklist(user=instance)
 
 
 class NoActiveOrganization(PermissionDenied):

@@ -51,12 +51,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ["email"]
 
+    # True from set_password() until the user is next saved: the admin's password form,
+    # `changepassword` and any code that sets a password end its sessions on that save
+    # (authkeys.tokens.end_sessions_on_password_change).
+    password_was_set = False
+
     def __str__(self):
         return self.email
 
     def clean(self):
         super().clean()
         self.email = UserManager.normalize_email(self.email)
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_was_set = True
 
 
 class ResponseCasing(models.TextChoices):
