@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from authkeys.urls import urlpatterns as authkey_patterns
+from common.health import healthz, readyz
 from common.views import api_not_found
 from customers.api.urls import urlpatterns as customer_patterns
 
@@ -18,6 +19,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

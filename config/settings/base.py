@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 # Sessions, the session's user and messages are the admin's: common.middleware passes /api/ by them.
 MIDDLEWARE = [
+    "common.requestlog.request_log",
     "django.middleware.security.SecurityMiddleware",
     "common.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,7 +192,22 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "common.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # One line per request (common.requestlog); DJANGO_REQUEST_LOG=false turns it off.
+        "counterpart.requests": {
+            "level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=True) else "WARNING",
+        },
+    },
 }

@@ -98,6 +98,14 @@ def server(request):
     process.wait(timeout=10)
 
 
+def probe(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 @pytest.mark.skipif(
     not os.environ.get("COUNTERPART_FAULT_TESTS"),
     reason="stops the PostgreSQL server; set COUNTERPART_FAULT_TESTS=1 to run",
@@ -109,6 +117,7 @@ def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant,
     pg_ctl("stop")
     try:
         during = [call(url, tenant.key), call(url, tenant.key, "PATCH", {"note": "lost?"})]
+        probes = [probe(f"{server}/healthz"), probe(f"{server}/readyz")]
     finally:
         pg_ctl("start")
         connection.close()  # the test's own connection died with the server
@@ -118,6 +127,8 @@ def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant,
         assert headers["Content-Type"] == "application/json"
         assert body["errors"][0]["type"] == "SERVICE_UNAVAILABLE"
         assert headers["Retry-After"]
+    # The balancer's view: the process is alive, and not ready while the database is away.
+    assert probes == [200, 503]
     # No restart of the server: it must answer again by itself once PostgreSQL is back.
     deadline = time.monotonic() + 30
     while (status := call(url, tenant.key, "PATCH", {"note": "after"})[0]) != 200:
@@ -129,6 +140,7 @@ def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant,
     assert [call(url, tenant.key)[0] for _ in range(10)] == [200] * 10
     tenant.customer.refresh_from_db()
     assert tenant.customer.note == "after"
+    assert probe(f"{server}/readyz") == 200
 
 
 def test_sessions_the_server_ended_are_never_handed_to_a_request(tenant, server):
