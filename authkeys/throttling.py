@@ -4,6 +4,7 @@ import hashlib
 
 from rest_framework.throttling import BaseThrottle
 
+from common import metrics
 from organizations.models import UserManager
 
 from . import ratelimit
@@ -45,6 +46,8 @@ class CredentialRateThrottle(BaseThrottle):
         if counter is None:
             return True
         self.usage = request.rate_limit = ratelimit.count_request(*counter)
+        if self.usage.exceeded:
+            metrics.RATE_LIMITED.labels("credential").inc()
         return not self.usage.exceeded
 
     def wait(self) -> int | None:
@@ -79,6 +82,7 @@ class SignInFailureThrottle(BaseThrottle):
         ]
         if blocked:
             self.wait_seconds = max(usage.reset for usage in blocked)
+            metrics.RATE_LIMITED.labels("sign_in").inc()
         return not blocked
 
     def record_failure(self, request) -> None:

@@ -16,6 +16,8 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 
 # Validation codes that are types of their own in the contract; every other one is VALIDATION_ERROR.
@@ -115,6 +117,7 @@ def api_exception_handler(exc, context):
         # The database is unreachable (restarting, failing over, out of connections): say so and
         # when to retry. Django discards the broken connection and the next request reconnects.
         logger.warning("database unavailable: %s", exc)
+        metrics.DATABASE_UNAVAILABLE.inc()
         entry = error_entry(
             503, "SERVICE_UNAVAILABLE", "The service is briefly unavailable; retry shortly."
         )

@@ -187,6 +187,17 @@ class StrictDecimalFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
+def _python_space() -> str:
+    """Python's white space (what str.strip() removes) as a regex class body in \\uXXXX escapes.
+
+    The schema's `\\s` would be ECMAScript's, which misses U+001C to U+001F and U+0085 and adds
+    U+FEFF: a name of only U+001D would pass the schema and be refused as blank."""
+    return "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace())
+
+
+_PYTHON_SPACE = _python_space()
+
+
 class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
     """Text never holds NUL, and required text is not only white space: say so with a pattern."""
 
@@ -197,6 +208,8 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "request":
             schema["pattern"] = (
-                r"^[^\u0000]*$" if self.target.allow_blank else r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+                r"^[^\u0000]*$"
+                if self.target.allow_blank
+                else rf"^[^\u0000]*[^{_PYTHON_SPACE}\u0000][^\u0000]*$"
             )
         return schema

@@ -13,6 +13,8 @@ import logging
 import time
 import uuid
 
+from . import metrics
+
 REQUEST_ID_HEADER = "X-Request-ID"
 MAX_REQUEST_ID = 128
 
@@ -44,8 +46,13 @@ def request_log(get_response):
         started = time.perf_counter()
         response = get_response(request)
         response[REQUEST_ID_HEADER] = rid
+        elapsed = time.perf_counter() - started
+        match = request.resolver_match
+        route = f"/{match.route}" if match is not None else "unmatched"
+        metrics.REQUESTS.labels(request.method, route, response.status_code).inc()
+        metrics.LATENCY.labels(request.method, route).observe(elapsed)
         if logger.isEnabledFor(logging.INFO):
-            logger.info("request", extra=_fields(request, response, started))
+            logger.info("request", extra=_fields(request, response, route, elapsed))
         return response
 
     return middleware
@@ -57,13 +64,13 @@ def forget_request_id(**kwargs):
     request_id.set(None)
 
 
-def _fields(request, response, started) -> dict:
+def _fields(request, response, route, elapsed) -> dict:
     match = request.resolver_match
     fields = {
         "method": request.method,
-        "route": f"/{match.route}" if match is not None else None,
+        "route": route,
         "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "duration_ms": round(elapsed * 1000, 2),
         "organization_id": None,
         "api_key_id": None,
         "user_id": None,

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from authkeys.urls import urlpatterns as authkey_patterns
 from common.health import healthz, readyz
+from common.metrics import metrics
 from common.views import api_not_found
 from customers.api.urls import urlpatterns as customer_patterns
 
@@ -21,6 +22,7 @@ api_patterns = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

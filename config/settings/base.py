@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -188,6 +189,13 @@ SPECTACULAR_SETTINGS = {
         "common.schema.document_common_answers",
     ],
 }
+
+# /metrics (common.metrics): from these networks, or with `Authorization: Bearer METRICS_TOKEN`.
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1/32", "::1/128"])
+]
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 LOGGING = {
     "version": 1,
