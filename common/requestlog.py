@@ -16,6 +16,9 @@ import uuid
 from . import metrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_META = (
+    "HTTP_X_REQUEST_ID"  # the header as WSGI gives it, without building request.headers
+)
 MAX_REQUEST_ID = 128
 
 request_id = contextvars.ContextVar("request_id", default=None)
@@ -39,7 +42,7 @@ def usable_request_id(value: str | None) -> str | None:
 
 def request_log(get_response):
     def middleware(request):
-        rid = usable_request_id(request.headers.get(REQUEST_ID_HEADER)) or uuid.uuid4().hex
+        rid = usable_request_id(request.META.get(REQUEST_ID_META)) or uuid.uuid4().hex
         # Kept until the request is finished, not only while the middleware runs: Django logs
         # 4xx and 5xx answers ("Not Found: …") after the middleware chain has returned.
         request_id.set(rid)

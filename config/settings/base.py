@@ -212,10 +212,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # One line per request (common.requestlog); DJANGO_REQUEST_LOG=false turns it off.
-        "counterpart.requests": {
-            "level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=True) else "WARNING",
-        },
-    },
+    # One INFO line per request (common.requestlog), under DJANGO_LOG_LEVEL like every other
+    # line; DJANGO_REQUEST_LOG=false turns it off alone.
+    "loggers": (
+        {}
+        if env.bool("DJANGO_REQUEST_LOG", default=True)
+        else {"counterpart.requests": {"level": "WARNING"}}
+    ),
 }
