@@ -87,6 +87,15 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
     return json_error_response(404, "NOT_FOUND", "No API route matches this path.")
 
 
+def bad_request(request, exception, *args, **kwargs):
+    """What Django answers itself with 400: a request it will not read (more query or form
+    fields than DATA_UPLOAD_MAX_NUMBER_FIELDS, a disallowed host, …)."""
+    if request.path.startswith("/api/"):
+        message = "The request cannot be read: too many query parameters, or a malformed request."
+        return json_error_response(400, "VALIDATION_ERROR", message)
+    return defaults.bad_request(request, exception, *args, **kwargs)
+
+
 def server_error(request, *args, **kwargs):
     if request.path.startswith("/api/"):
         return json_error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")

@@ -27,5 +27,6 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 
+handler400 = "common.views.bad_request"
 handler404 = "common.views.page_not_found"
 handler500 = "common.views.server_error"

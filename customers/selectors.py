@@ -6,7 +6,7 @@ trigram index on PostgreSQL.
 
 from datetime import datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from organizations.models import Organization
@@ -35,9 +35,11 @@ def customer_list(
     descending: bool = True,
     active: bool | None = None,
     updated_since: datetime | None = None,
+    conditions: list[Q] = (),
 ) -> QuerySet[Customer]:
-    """The organization's customers, filtered, in a total order (ties broken by id)."""
-    customers = Customer.objects.filter(organization=organization)
+    """The organization's customers, filtered, in a total order (ties broken by id).
+    `conditions` (customers/filter_roles.py: a view, filter roles) must all hold."""
+    customers = Customer.objects.filter(*conditions, organization=organization)
     if search:
         customers = search_customers(customers, search)
     if active is not None:

@@ -1,11 +1,26 @@
 """The list's query parameters and the list and history answers (contract section 6)."""
 
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+import json
+import re
+
+from django.db.models import Q
+from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from common.fields import DateOrDateTimeField
 from common.naming import to_snake
 from common.pagination import PageParamsSerializer, PaginationSerializer
+from customers.filter_roles import (
+    MAX_ROLES,
+    VIEWS,
+    FilterRolesError,
+    parse_roles,
+    roles_q,
+    view_q,
+)
 from customers.models import CustomerChange
 from customers.selectors import DEFAULT_SORT, SORT_COLUMNS
 
@@ -80,14 +95,105 @@ class CustomerListParamsSerializer(PageParamsSerializer):
     updatedSince = DateOrDateTimeField(
         required=False, help_text="Only customers updated at or after. Also `updated_since`."
     )
-    # Bigcapital's web client sends these two, empty; Counterpart has no saved views or filter
-    # roles, so a value is refused rather than ignored.
-    viewSlug = _only_empty(
-        "saved views", "Accepted only empty (Bigcapital sends it): there are no saved views."
+    viewSlug = serializers.ChoiceField(
+        choices=list(VIEWS),
+        required=False,
+        allow_blank=True,
+        help_text=f"One of Bigcapital's predefined customer views: {', '.join(VIEWS)} "
+        "(`overdue` needs invoices, which Counterpart does not keep). Empty: none. "
+        "Also `view_slug`.",
+        error_messages={
+            "invalid_choice": f"No view {{input!r}}: the views are {', '.join(VIEWS)} "
+            "(Bigcapital's overdue needs invoices, which Counterpart does not keep)."
+        },
     )
-    stringifiedFilterRoles = _only_empty(
-        "filter roles", "Accepted only as `[]` or empty (Bigcapital sends it): no filter roles."
+    customViewId = _only_empty(
+        "custom views",
+        "Accepted only empty (Bigcapital sends it): Counterpart keeps no custom views; "
+        "use viewSlug or filterRoles.",
     )
+    stringifiedFilterRoles = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100_000,
+        help_text="Bigcapital's filter roles as one JSON array of "
+        "`{fieldKey, comparator, value, condition, index}` (see filterRoles). Also "
+        "`stringified_filter_roles`.",
+    )
+
+    def validate_viewSlug(self, value):
+        return view_q(value) if value else None
+
+    def validate_stringifiedFilterRoles(self, value):
+        if not value.strip():
+            return None
+        try:
+            return roles_q(parse_roles(json.loads(value)))
+        except json.JSONDecodeError:
+            raise serializers.ValidationError("Must be a JSON array of filter roles.") from None
+        except (FilterRolesError, RecursionError) as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+FILTER_ROLES_PARAMETER = OpenApiParameter(
+    "filterRoles",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description=(
+        "Bigcapital's filter roles: conditions `{fieldKey, comparator, value, condition, index}` "
+        "joined left to right in index order, AND and OR with equal precedence (Bigcapital's "
+        "rule). Sent as `filterRoles[0][fieldKey]=display_name&filterRoles[0][comparator]="
+        "contains&filterRoles[0][value]=acme` (the query-string form Bigcapital's clients "
+        "send), as `filterRoles[]=` with one JSON object each, or as one JSON array. Fields: "
+        "the customer's, in either spelling, and `status` (active, inactive, unpaid). "
+        "Comparators: text equals, not_equals, contains, not_contains, starts_with, ends_with "
+        "(any case); number equals, not_equals, bigger_than, bigger_or_equals, smaller_than, "
+        f"smaller_or_equals; boolean and choices equals, not_equals; date after, before, in. "
+        f"At most {MAX_ROLES}; an unknown field or comparator, or a value of the wrong type, is "
+        "a 400 naming it."
+    ),
+)
+_BRACKETED = re.compile(r"^filter(?:Roles|_roles)\[(\d{0,4})\](?:\[([A-Za-z_]{1,32})\])?$")
+_PLAIN = frozenset({"filterRoles", "filter_roles"})
+
+
+def split_filter_roles(query_params: QueryDict) -> tuple[QueryDict, Q | None]:
+    """The query string without its filterRoles keys, and the Q of the roles they held (None
+    when there were none). Refuses, as a 400 naming filterRoles, what cannot be read."""
+    rest, grouped, listed = query_params.copy(), {}, []
+    for key in list(query_params):
+        plain, match = key in _PLAIN, _BRACKETED.match(key)
+        if not plain and match is None:
+            continue
+        values = rest.pop(key)
+        if plain or match.group(2) is None:
+            for value in values:
+                listed.extend(_json_roles(value))
+            continue
+        if len(values) > 1:
+            raise _roles_error(f"{key} was sent more than once.")
+        grouped.setdefault(int(match.group(1) or 0), {})[match.group(2)] = values[0]
+    roles = listed + [grouped[number] for number in sorted(grouped)]
+    if not roles:
+        return rest, None
+    try:
+        return rest, roles_q(parse_roles(roles))
+    except FilterRolesError as error:
+        raise _roles_error(str(error)) from None
+
+
+def _json_roles(value: str) -> list:
+    if not value.strip():
+        return []
+    try:
+        decoded = json.loads(value)
+    except (json.JSONDecodeError, RecursionError):
+        raise _roles_error("Each filterRoles value must be a JSON object or array.") from None
+    return decoded if isinstance(decoded, list) else [decoded]
+
+
+def _roles_error(message: str) -> ValidationError:
+    return ValidationError({"filterRoles": [ErrorDetail(message, code="invalid")]})
 
 
 @extend_schema_serializer(component_name="CustomerListFilterMeta")

@@ -11,7 +11,12 @@ from drf_spectacular.utils import (
 from common.pagination import PageParamsSerializer
 from common.schema import ERROR_RESPONSES, ORGANIZATION_HEADER, error_response
 
-from .listing import CustomerHistorySerializer, CustomerListParamsSerializer, CustomerListSerializer
+from .listing import (
+    FILTER_ROLES_PARAMETER,
+    CustomerHistorySerializer,
+    CustomerListParamsSerializer,
+    CustomerListSerializer,
+)
 from .serializers import (
     BulkDeleteCheckSerializer,
     BulkDeleteResultSerializer,
@@ -92,7 +97,7 @@ customer_viewset = extend_schema_view(
     list=extend_schema(
         summary="List and search customers",
         description="One page of the organization's customers in a total order (ties by id).",
-        parameters=[ORGANIZATION_HEADER, CustomerListParamsSerializer],
+        parameters=[ORGANIZATION_HEADER, CustomerListParamsSerializer, FILTER_ROLES_PARAMETER],
         responses={200: CustomerListSerializer, **_LIST_ERRORS},
     ),
     create=extend_schema(

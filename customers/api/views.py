@@ -19,6 +19,7 @@ from . import schema
 from .listing import (
     CustomerChangeSerializer,
     CustomerListParamsSerializer,
+    split_filter_roles,
 )
 from .serializers import (
     BulkDeleteSerializer,
@@ -42,8 +43,12 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def list(self, request, *args, **kwargs):
-        params = read_query_params(CustomerListParamsSerializer, request.query_params)
+        query, roles = split_filter_roles(request.query_params)
+        params = read_query_params(CustomerListParamsSerializer, query)
         search = params.get("searchKeyword") or None
+        conditions = [
+            q for q in (params.get("viewSlug"), params.get("stringifiedFilterRoles"), roles) if q
+        ]
         customers = selectors.customer_list(
             organization=self.organization,
             search=search,
@@ -51,6 +56,7 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
             descending=params["sortOrder"] == "DESC",
             active=params.get("inactiveMode"),
             updated_since=params.get("updatedSince"),
+            conditions=conditions,
         )
         page = paginate(customers, page=params["page"], page_size=params["pageSize"])
         return Response(

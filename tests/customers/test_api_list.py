@@ -147,7 +147,9 @@ def test_the_query_bigcapitals_web_client_sends_is_understood(tenant, key_client
     "query",
     [
         'stringifiedFilterRoles=[{"fieldKey":"active"}]',
-        "viewSlug=active",
+        "viewSlug=overdue",
+        "viewSlug=nonsense",
+        "customViewId=3",
         "page=0",
         "page=abc",
         "page=1.0",
