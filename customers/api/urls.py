@@ -2,6 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from .contacts import ContactViewSet
+from .resources import ResourceMetaView, ResourceViewsView
 from .views import CustomerViewSet
 
 
@@ -39,4 +40,18 @@ contact_patterns = [
     ),
 ]
 
-urlpatterns = router.urls + contact_patterns
+# Bigcapital's descriptions of a resource; here the customer is the only one.
+resource_patterns = [
+    re_path(
+        r"^resources/(?P<resourceModel>[A-Za-z_-]{1,64})/meta/?$",
+        ResourceMetaView.as_view(),
+        name="resource-meta",
+    ),
+    re_path(
+        r"^views/resource/(?P<resourceModel>[A-Za-z_-]{1,64})/?$",
+        ResourceViewsView.as_view(),
+        name="resource-views",
+    ),
+]
+
+urlpatterns = router.urls + contact_patterns + resource_patterns

@@ -59,6 +59,9 @@ EXPECTED = {
     ("GET", "/api/contacts/{id}"): NOT_FOUND,
     ("GET", "/api/contacts/auto-complete"): {"key": 200, "jwt": 200},
     ("GET", "/api/auth/account"): {"key": 200, "jwt": 200},
+    # Descriptions of the customer resource: the same for every organization, no rows in them.
+    ("GET", "/api/resources/{resourceModel}/meta"): {"key": 200, "jwt": 200},
+    ("GET", "/api/views/resource/{resourceModel}"): {"key": 200, "jwt": 200},
     # Public: no organization in play; B's owner's e-mail with a wrong password, foreign tokens.
     ("POST", "/api/auth/token"): {"key": 401, "jwt": 401},
     ("POST", "/api/auth/signin"): {"key": 401, "jwt": 401},
@@ -151,6 +154,7 @@ def client_for(credential, tenant, theirs) -> APIClient:
 
 
 def target_path(path, theirs) -> str:
+    path = path.replace("{resourceModel}", "Customer")
     if "{id}" not in path:
         return path
     target = theirs.api_key.pk if path.startswith("/api/api-keys/") else theirs.customer.pk
