@@ -19,6 +19,7 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils import timezone
 
+from common import metrics
 from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import json_value
@@ -500,4 +501,15 @@ def customer_import(
     except IntegrityError:
         # The checks ran on what the database held then; another writer got in since.
         raise ImportRefused(CONFLICT) from None
+    finally:
+        _count_import_rows(result)
     return result
+
+
+def _count_import_rows(result) -> None:
+    """The operators' counters (common.metrics): rows written, and rows refused."""
+    if result.written:
+        metrics.IMPORT_ROWS.labels("created").inc(result.created)
+        metrics.IMPORT_ROWS.labels("updated").inc(result.updated)
+        metrics.IMPORT_ROWS.labels("unchanged").inc(result.unchanged)
+    metrics.IMPORT_ROWS.labels("failed").inc(result.failed)
