@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from common.naming import to_snake
 
 from .fields import FIELDS, Kind
+from .models import Customer
 
 MAX_ROLES = 50
 
@@ -73,7 +74,7 @@ _TYPE_OF_KIND = {
     Kind.DATETIME: DATE,
     Kind.CUSTOMER_TYPE: ENUMERATION,
 }
-CUSTOMER_TYPES = ("business", "individual")
+CUSTOMER_TYPES = tuple(Customer.CustomerType.values)
 # Bigcapital's customer `status`: overdue and unpaid. Counterpart keeps no invoices, so it cannot
 # tell an overdue customer; unpaid is a receivable balance above zero, active and inactive are
 # the customer's own flag.
