@@ -1,7 +1,9 @@
 """Import and export in the customer admin, through the same service as the commands.
 
 Import is two steps: the upload runs the import as a dry run and shows what would change (the
-counts and every error); "Confirm" runs it for real on the same stored upload. Export writes the
+counts and every error); "Confirm" runs it for real on the same stored upload. The upload is
+in the database (customers/importing/uploads.py), so whichever server gets the confirmation
+reads it. Export writes the
 selected customers (an action) or the filtered changelist (a button) as a file.
 
 Staff who are not superusers import into, and export from, only organizations they belong to.
@@ -9,8 +11,6 @@ Staff who are not superusers import into, and export from, only organizations th
 
 import secrets
 import tempfile
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
@@ -23,14 +23,15 @@ from common.actors import Actor, Door
 from organizations.admin_scoping import visible_organizations
 from organizations.models import Organization
 
+from .importing import uploads
 from .importing.export import EXPORT_FORMATS, customer_export
 from .importing.readers import FORMATS, FileRefused, format_for
 from .importing.service import MATCHES, MODES, ImportRefused
+from .models import ImportUpload
 from .services import customer_import
 
-UPLOADS = Path(tempfile.gettempdir()) / "counterpart-customer-imports"
-# A preview not confirmed within this time must be uploaded again; purge_expired deletes the file.
-UPLOAD_LIFETIME = timedelta(hours=24)
+# The session names the previewed upload; the file itself is in the database (importing/uploads),
+# so the confirmation works whichever server receives it, within the upload's day.
 SESSION_KEY = "customer_import"
 CONTENT_TYPES = {
     "csv": "text/csv",
@@ -120,6 +121,22 @@ class CustomerImportExportMixin:
             content_type=CONTENT_TYPES[fmt],
         )
 
+    def _store(self, request, form) -> ImportUpload | None:
+        """The uploaded file, kept for the confirmation (which any server may receive)."""
+        data = form.cleaned_data
+        try:
+            return uploads.store(
+                organization=data["organization"],
+                chunks=data["file"].chunks(),
+                filename=data["file"].name,
+                fmt=data["format"],
+                params=self._options(data),
+                user=request.user,
+            )
+        except FileRefused as error:
+            form.add_error("file", str(error))
+            return None
+
     def import_view(self, request):
         if not (self.has_add_permission(request) and self.has_change_permission(request)):
             raise PermissionDenied
@@ -128,12 +145,17 @@ class CustomerImportExportMixin:
         form = ImportForm(request.POST or None, request.FILES or None, request=request)
         preview = None
         if request.method == "POST" and form.is_valid():
-            stored = self._store(form.cleaned_data["file"])
-            options = self._options(form.cleaned_data)
-            preview = self._run(request, form, stored, options, dry_run=True)
-            if preview is not None:
+            upload = self._store(request, form)
+            preview = upload and self._run(request, form, upload, dry_run=True)
+            if preview is not None and not preview.applied:
+                upload.delete()  # nothing to confirm: the errors are shown, the file is not kept
+            elif preview is not None:
                 token = secrets.token_urlsafe(16)
-                request.session[SESSION_KEY] = {"token": token, "path": str(stored), **options}
+                request.session[SESSION_KEY] = {
+                    "token": token,
+                    "organization": upload.organization_id,
+                    "import_id": upload.import_id,
+                }
                 preview.token = token
         context = {
             **self.admin_site.each_context(request),
@@ -146,22 +168,19 @@ class CustomerImportExportMixin:
 
     def _confirm(self, request):
         pending = request.session.pop(SESSION_KEY, None)
-        if not pending or pending["token"] != request.POST.get("confirm"):
+        upload = None
+        if pending and pending["token"] == request.POST.get("confirm"):
+            if not visible_organizations(request).filter(pk=pending["organization"]).exists():
+                raise PermissionDenied
+            organization = Organization.objects.get(pk=pending["organization"])
+            upload = uploads.find(organization, pending["import_id"])
+        if upload is None:  # no preview, another one's, or older than uploads.LIFETIME
             self.message_user(
                 request, "That preview has expired: upload the file again.", messages.ERROR
             )
             return HttpResponseRedirect(reverse("admin:customers_customer_import"))
-        stored = Path(pending.pop("path"))
-        pending.pop("token")
-        if not stored.is_file():  # purged: the preview is older than UPLOAD_LIFETIME
-            self.message_user(
-                request, "That preview has expired: upload the file again.", messages.ERROR
-            )
-            return HttpResponseRedirect(reverse("admin:customers_customer_import"))
-        if not visible_organizations(request).filter(pk=pending["organization"]).exists():
-            raise PermissionDenied
-        result = self._run(request, None, stored, pending, dry_run=False)
-        stored.unlink(missing_ok=True)
+        result = self._run(request, None, upload, dry_run=False)
+        upload.delete()
         if result is not None and result.written:
             self.message_user(
                 request,
@@ -176,54 +195,29 @@ class CustomerImportExportMixin:
         return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
 
     @staticmethod
-    def _store(upload) -> Path:
-        UPLOADS.mkdir(mode=0o700, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=UPLOADS, delete=False) as stored:
-            for chunk in upload.chunks():
-                stored.write(chunk)
-        return Path(stored.name)
-
-    @staticmethod
     def _options(data) -> dict:
         return {
-            "organization": data["organization"].pk,
-            "fmt": data["format"],
             "mode": data["mode"],
             "match": data["match"],
             "skip_invalid": data["skip_invalid"],
             "ignore_unknown_columns": data["ignore_unknown_columns"],
         }
 
-    def _run(self, request, form, stored: Path, options: dict, *, dry_run: bool):
-        options = dict(options)
-        organization = Organization.objects.get(pk=options.pop("organization"))
+    def _run(self, request, form, upload: ImportUpload, *, dry_run: bool):
         try:
-            with stored.open("rb") as stream:
+            with uploads.read(upload) as stream:
                 return customer_import(
-                    organization=organization,
+                    organization=upload.organization,
                     stream=stream,
+                    fmt=upload.format,
                     actor=Actor(door=Door.IMPORT, user=request.user),
                     dry_run=dry_run,
-                    **options,
+                    **upload.params,
                 )
         except ImportRefused as error:
             if form is not None:
                 form.add_error("file", str(error))
             else:
                 self.message_user(request, f"Nothing was imported: {error}", messages.ERROR)
-            stored.unlink(missing_ok=True)
+            upload.delete()
             return None
-
-
-def purge_stale_uploads(now: datetime | None = None) -> int:
-    """Delete uploads whose preview was never confirmed within UPLOAD_LIFETIME; how many."""
-    cutoff = ((now or datetime.now(UTC)) - UPLOAD_LIFETIME).timestamp()
-    deleted = 0
-    for upload in UPLOADS.glob("*") if UPLOADS.is_dir() else ():
-        try:
-            if upload.is_file() and upload.stat().st_mtime < cutoff:
-                upload.unlink()
-                deleted += 1
-        except FileNotFoundError:  # confirmed (and removed) meanwhile
-            continue
-    return deleted

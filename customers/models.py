@@ -220,3 +220,59 @@ class CustomerIdempotencyKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ImportUpload(models.Model):
+    """A customer file uploaded for import, kept where every server process can read it.
+
+    Both doors that import in steps use it: the back office (upload, preview, confirm) and
+    Bigcapital's HTTP flow (upload, map, preview, import). The file itself is in
+    ImportUploadPart rows, so a later request on any server, on any machine, reads it back.
+    An upload expires a day after it was made (customers.importing.uploads.LIFETIME);
+    `manage.py purge_expired` deletes it then.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="import_uploads"
+    )
+    # The id clients name it by: random, so one upload's id says nothing of another's.
+    import_id = models.CharField(max_length=32, unique=True)
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=8)
+    size = models.BigIntegerField()
+    sheet_columns = models.JSONField(default=list)
+    # The import's options (mode, match, skip invalid rows, ignore unknown columns).
+    params = models.JSONField(default=dict)
+    # Sheet column → the customer field it fills, as Bigcapital's mapping step sets it; null
+    # until mapped (the back office's import reads the file's own header instead).
+    mapping = models.JSONField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    # The answer of the import that wrote the file, replayed if it is asked to import again.
+    result = models.JSONField(null=True, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.filename
+
+
+class ImportUploadPart(models.Model):
+    """One piece of an upload's bytes, in order: no single value holds a whole large file."""
+
+    # No index of its own: the unique constraint's index starts with the upload.
+    upload = models.ForeignKey(
+        ImportUpload, on_delete=models.CASCADE, related_name="parts", db_index=False
+    )
+    number = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "number"], name="import_upload_part_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.upload} part {self.number}"

@@ -448,6 +448,8 @@ def customer_import(
     ignore_unknown_columns: bool = False,
     errors_to=None,
     progress: Callable[[int], None] | None = None,
+    mapping: dict[str, str] | None = None,
+    date_formats: dict[str, str] | None = None,
 ):
     """Customers from a file, all or nothing, by the rules of customer_create and customer_update.
 
@@ -455,6 +457,10 @@ def customer_import(
     matched by `match` ("code" or lower-cased "email"), "upsert" does either. A new customer's
     balance starts at its opening balance; a matched one is written only where it differs, its
     version bumped; each write records one history row (change_row, history_changes' form).
+
+    `mapping` (sheet column → field, Bigcapital's mapping step) replaces the file's own header;
+    columns it leaves out are skipped. `date_formats` (field → a cells.DATE_FORMATS key) reads
+    a date column written another way than ISO 8601.
 
     Any failed row writes nothing, unless `skip_invalid`; `dry_run` writes nothing either way.
     Rows are read, checked and staged, and written set-wise, by customers/importing (its SQL is
@@ -475,6 +481,8 @@ def customer_import(
         dry_run=dry_run,
         errors_to=errors_to,
         progress=progress,
+        mapping=mapping,
+        date_formats=date_formats,
     )
     result = run.result
     try:

@@ -1,6 +1,5 @@
 """manage.py purge_expired: what has outlived its use goes, what is still live stays."""
 
-import os
 from datetime import timedelta
 from io import StringIO
 
@@ -9,9 +8,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from customers import admin_io
 from customers.idempotency import KEY_LIFETIME
-from customers.models import CustomerIdempotencyKey
+from customers.importing import uploads
+from customers.models import CustomerIdempotencyKey, ImportUpload, ImportUploadPart
 from tests.conftest import access_token
 
 pytestmark = pytest.mark.django_db
@@ -23,20 +22,21 @@ def key_row(organization, key, age):
     )
 
 
-@pytest.fixture
-def uploads(tmp_path, monkeypatch):
-    monkeypatch.setattr(admin_io, "UPLOADS", tmp_path)
-    return tmp_path
+def stored_upload(organization, name):
+    body = b"customerType,displayName,currencyCode\nbusiness,Acme,USD\n"
+    return uploads.store(
+        organization=organization, chunks=[body], filename=name, fmt="csv", params={}
+    )
 
 
-def test_purges_expired_keys_stale_uploads_and_expired_refresh_tokens(tenant, uploads):
+def test_purges_expired_keys_uploads_and_refresh_tokens(tenant):
     key_row(tenant.organization, "old", KEY_LIFETIME + timedelta(minutes=1))
     key_row(tenant.organization, "live", KEY_LIFETIME - timedelta(minutes=1))
-    stale, fresh = uploads / "stale", uploads / "fresh"
-    stale.write_bytes(b"x")
-    fresh.write_bytes(b"y")
-    day_and_a_bit = (timezone.now() - admin_io.UPLOAD_LIFETIME - timedelta(minutes=1)).timestamp()
-    os.utime(stale, (day_and_a_bit, day_and_a_bit))
+    stale = stored_upload(tenant.organization, "stale.csv")
+    stored_upload(tenant.organization, "fresh.csv")
+    ImportUpload.objects.filter(pk=stale.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     access_token(tenant.owner)  # issues (and records) a refresh token that is still valid
     OutstandingToken.objects.create(
         user=tenant.owner,
@@ -50,7 +50,8 @@ def test_purges_expired_keys_stale_uploads_and_expired_refresh_tokens(tenant, up
     call_command("purge_expired", stdout=out)
 
     assert list(CustomerIdempotencyKey.objects.values_list("key", flat=True)) == ["live"]
-    assert sorted(path.name for path in uploads.iterdir()) == ["fresh"]
+    assert list(ImportUpload.objects.values_list("filename", flat=True)) == ["fresh.csv"]
+    assert ImportUploadPart.objects.count() == 1  # the fresh file's one part
     assert not OutstandingToken.objects.filter(jti="expired").exists()
     assert OutstandingToken.objects.filter(user=tenant.owner).count() == 1
-    assert "Deleted 1 expired idempotency keys and 1 unconfirmed uploads" in out.getvalue()
+    assert "Deleted 1 expired idempotency keys and 1 expired import uploads" in out.getvalue()

@@ -15,6 +15,7 @@ such a character (so that `'=x` as data survives too). `unneutralise` removes ex
 apostrophe, for CSV and XLSX only: the pair is a bijection, so a round trip returns every value.
 """
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal, DecimalException
@@ -128,6 +129,43 @@ def cell_reader(field: CustomerField, typed: bool) -> Callable:
     return read
 
 
+# Bigcapital's date formats for a mapped date column (its ImportDateFormats), as strptime's.
+DATE_FORMATS = {
+    "yyyy-MM-dd": "%Y-%m-%d",
+    "dd.MM.yy": "%d.%m.%y",
+    "MM/dd/yy": "%m/%d/%y",
+    "dd/MMM/yyyy": "%d/%b/%Y",
+}
+
+
+def dated_reader(read: Callable, date_format: str) -> Callable:
+    """`read` for a date column written in one of DATE_FORMATS: the cell becomes an ISO date
+    first. An empty cell stays empty; one in another form is refused, naming the form."""
+    pattern = DATE_FORMATS[date_format]
+
+    def dated(raw):
+        text = raw.strip() if isinstance(raw, str) else raw
+        if isinstance(text, str) and text:
+            try:
+                raw = dt.datetime.strptime(text, pattern).date().isoformat()
+            except ValueError:
+                raise InvalidValue(f"Not a date written {date_format}.", "invalid") from None
+        return read(raw)
+
+    return dated
+
+
+def mapped_header(header: list[str], mapping: dict[str, str]) -> list[str]:
+    """The header as a mapping renames it: each mapped column takes its field's name, and an
+    unmapped one none at all (so it is skipped)."""
+    return [mapping.get(column_name(name), "") for name in header]
+
+
+def column_name(name) -> str:
+    """A header cell as text (an XLSX header may hold numbers, or nothing)."""
+    return name if isinstance(name, str) else str(name or "")
+
+
 def required_fields(mode: str, match: str) -> list[CustomerField]:
     access = "on_update" if mode == "update" else "on_create"
     required = [field for field in FIELDS if getattr(field, access) is Access.REQUIRED]
@@ -147,7 +185,7 @@ def resolve_columns(
     writable = "on_update" if mode == "update" else "on_create"
     fields, unknown, seen = [], [], {}
     for name in header:
-        name = name if isinstance(name, str) else str(name or "")
+        name = column_name(name)
         field = COLUMNS.get(header_key(name))
         if field is None and name != ERRORS_COLUMN:
             unknown.append(name)

@@ -24,7 +24,14 @@ from common.values import InvalidValue
 from organizations.models import Organization
 
 from ..services import check_opening_balance
-from .cells import ERRORS_COLUMN, ColumnError, cell_reader, resolve_columns
+from .cells import (
+    ERRORS_COLUMN,
+    ColumnError,
+    cell_reader,
+    dated_reader,
+    mapped_header,
+    resolve_columns,
+)
 from .export import file_value
 from .readers import FileRefused, open_source
 from .staging import TABLE, Staging
@@ -78,6 +85,8 @@ class ImportRun:
         dry_run: bool,
         errors_to: TextIO | None,
         progress: Callable[[int], None] | None,
+        mapping: dict[str, str] | None = None,
+        date_formats: dict[str, str] | None = None,
     ) -> None:
         if mode not in MODES or match not in MATCHES:
             raise ValueError(f"mode {mode!r}, match {match!r}")
@@ -85,8 +94,11 @@ class ImportRun:
         match = "code" if mode == "create" else match
         try:
             self.source = open_source(stream, fmt)
+            header = self.source.header
+            if mapping is not None:  # the columns left out of a mapping are skipped
+                header, ignore_unknown_columns = mapped_header(header, mapping), True
             columns = resolve_columns(
-                self.source.header, mode=mode, match=match, ignore_unknown=ignore_unknown_columns
+                header, mode=mode, match=match, ignore_unknown=ignore_unknown_columns
             )
         except (FileRefused, ColumnError) as error:
             raise ImportRefused(str(error)) from None
@@ -96,6 +108,7 @@ class ImportRun:
         self.result = ImportResult(dry_run=dry_run)
         self.errors_file = _ErrorsFile(errors_to, self.source.header, columns)
         self.progress = progress
+        self.date_formats = date_formats or {}
 
     def stage(self, cursor) -> dict[int, list]:
         """Read every row into the staging table and run the checks that need the database.
@@ -113,6 +126,7 @@ class ImportRun:
                     self.errors_file,
                     add,
                     self.progress,
+                    self.date_formats,
                 )
         except FileRefused as error:
             raise ImportRefused(str(error)) from None
@@ -135,9 +149,9 @@ CONFLICT = (
 )
 
 
-def _read_rows(source, staging, positions, result, errors_file, add, progress) -> None:
+def _read_rows(source, staging, positions, result, errors_file, add, progress, date_formats):
     columns = [
-        (position, spec, cell_reader(spec, source.typed))
+        (position, spec, _reader(spec, source.typed, date_formats.get(spec.name)))
         for position, spec in zip(positions, staging.fields, strict=True)
     ]
     reads = [read for _, _, read in columns]
@@ -176,6 +190,11 @@ def _read_rows(source, staging, positions, result, errors_file, add, progress) -
         progress(rows)
     if rows == 0:
         raise FileRefused("The file has a header but no customers.")
+
+
+def _reader(spec, typed: bool, date_format: str | None) -> Callable:
+    read = cell_reader(spec, typed)
+    return read if date_format is None else dated_reader(read, date_format)
 
 
 def _every_problem(columns, cells, problem) -> tuple[list, list]:

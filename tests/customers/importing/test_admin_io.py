@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
-from customers import admin_io
-from customers.models import Customer, CustomerChange
+from customers.models import Customer, CustomerChange, ImportUpload
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,13 +65,24 @@ def test_upload_previews_without_writing_then_confirm_imports_as_the_staff_user(
     assert (change.door, change.actor_user) == ("import", staff.user)
 
 
-def test_confirming_a_preview_whose_upload_was_purged_asks_for_a_new_upload(
-    staff, tenant, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(admin_io, "UPLOADS", tmp_path)
+def test_the_upload_is_kept_in_the_database_for_any_server_to_confirm(staff, tenant):
     token = upload(staff, tenant.organization).context["preview"].token
-    for stored in tmp_path.iterdir():
-        stored.unlink()  # what manage.py purge_expired does a day later
+
+    stored = ImportUpload.objects.get(organization=tenant.organization)
+    assert b"".join(bytes(data) for data in stored.parts.values_list("data", flat=True)) == BODY
+    # Another server: a new client with the same session cookie, and no local state shared.
+    other_server = Client()
+    other_server.cookies = staff.cookies
+    confirmed = other_server.post(IMPORT_URL, {"confirm": token})
+
+    assert confirmed.status_code == 302
+    assert Customer.objects.filter(code="ADM-1", organization=tenant.organization).exists()
+    assert not ImportUpload.objects.exists()  # a confirmed upload is not kept
+
+
+def test_confirming_a_preview_whose_upload_expired_asks_for_a_new_upload(staff, tenant):
+    token = upload(staff, tenant.organization).context["preview"].token
+    ImportUpload.objects.update(expires_at=timezone.now())  # a day later
 
     confirmed = staff.post(IMPORT_URL, {"confirm": token}, follow=True)
 
@@ -90,6 +101,7 @@ def test_preview_lists_every_error_and_offers_no_confirm(staff, tenant):
     assert "This field is required." in page
     assert "Confirm import" not in page
     assert staff.post(IMPORT_URL, {"confirm": "guess"}).status_code == 302
+    assert not ImportUpload.objects.exists()  # a file refused at its preview is not kept
     assert not Customer.objects.filter(code__startswith="ADM").exists()
 
 
