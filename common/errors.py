@@ -79,8 +79,11 @@ def _validation_entries(detail, field: str | None = None) -> list[dict]:
     if isinstance(detail, dict):
         entries = []
         for key, value in detail.items():
-            nested = None if key == "non_field_errors" else key
-            entries += _validation_entries(value, nested if field is None else f"{field}.{key}")
+            if key == "non_field_errors":  # the error of the object itself
+                nested = field
+            else:
+                nested = key if field is None else f"{field}.{key}"
+            entries += _validation_entries(value, nested)
         return entries
     if isinstance(detail, list):
         return [entry for item in detail for entry in _validation_entries(item, field)]
