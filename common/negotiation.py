@@ -1,6 +1,6 @@
 """DRF's content negotiation, its answer remembered per Accept header."""
 
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 
 MAX_REMEMBERED = 64
 
@@ -26,3 +26,15 @@ class RememberedNegotiation(DefaultContentNegotiation):
         if len(self._answers) < MAX_REMEMBERED:
             self._answers[key] = (renderers.index(renderer), media_type)
         return renderer, media_type
+
+
+class FileDownloadNegotiation(BaseContentNegotiation):
+    """For a view that answers a file, chosen by the view from the Accept header itself: DRF
+    renders only its errors, always as JSON, whatever the client accepts (DRF's documented
+    example of a custom negotiation)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -1,4 +1,4 @@
-"""JSON in, read strictly and within a size limit.
+"""JSON in, read strictly and within a size limit; and file uploads, within theirs.
 
 Numbers with a fraction become Decimal, so money is exact from the first byte. NaN, Infinity,
 duplicate keys, invalid UTF-8 and nesting too deep for the interpreter are malformed JSON, not
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 
 from .errors import PayloadTooLarge
 
@@ -57,3 +57,23 @@ class StrictJSONParser(BaseParser):
             raise ParseError("The JSON is nested too deeply.") from None
         except ValueError as error:
             raise ParseError(f"Malformed JSON: {error}") from None
+
+
+class UploadParser(MultiPartParser):
+    """A multipart form with a file, refused by its declared size before a byte is read:
+    `API_MAX_UPLOAD_BYTES`. (Django reads a WSGI request body only up to its Content-Length, so
+    the declared size is the most that can arrive.)"""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.API_MAX_UPLOAD_BYTES
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"The upload is larger than {limit} bytes.")
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as error:
+            raise ParseError(
+                f"The upload is not a valid multipart form: {error.detail}",
+                code="malformed_request",
+            ) from None

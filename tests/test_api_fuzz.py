@@ -35,6 +35,14 @@ STATE_RULES = {
     "CUSTOMER_HAS_TRANSACTIONS",
     "PRECONDITION_FAILED",
     "IDEMPOTENCY_KEY_REUSED",
+    # Bulk files: what a file holds, and the steps already taken on an upload.
+    "IMPORTED_FILE_EXTENSION_INVALID",
+    "IMPORTED_FILE_INVALID",
+    "INVALID_MAP_ATTRS",
+    "DUPLICATED_FROM_MAP_ATTR",
+    "DUPLICATED_TO_MAP_ATTR",
+    "INVALID_MAP_DATE_FORMAT",
+    "IMPORT_FILE_NOT_MAPPED",
 }
 
 
@@ -45,7 +53,15 @@ def is_cross_field_or_clock_rule(error: dict) -> bool:
     expiry_in_the_past = field == "expiresAt" and message == "Must be in the future."
     # Filter roles are JSON inside a query parameter: a structure OpenAPI cannot state there.
     filter_roles = field in ("filterRoles", "stringifiedFilterRoles")
-    return spelled_twice or opening_balance_undated or expiry_in_the_past or filter_roles
+    # The upload's params are JSON inside a form field; a mapping must name the required fields.
+    import_params = field == "params" or field.startswith("params.") or field == "mapping"
+    return (
+        spelled_twice
+        or opening_balance_undated
+        or expiry_in_the_past
+        or filter_roles
+        or import_params
+    )
 
 
 @schemathesis.check

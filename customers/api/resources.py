@@ -63,10 +63,9 @@ def customer_meta() -> dict:
     return {
         "defaultFilterField": "displayName",
         "defaultSort": {"sortOrder": "DESC", "sortField": "created_at"},
-        # Files are imported and exported by the management commands and the back office;
-        # Bigcapital's HTTP import and export routes are not served (docs/compatibility.md).
-        "importable": False,
-        "exportable": False,
+        # Bigcapital's import flow and export (customers/api/imports.py) serve the customer.
+        "importable": True,
+        "exportable": True,
         "print": {"pageTitle": "Customers"},
         "fields": fields,
         "fields2": {to_camel(key): field for key, field in fields.items()},

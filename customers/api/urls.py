@@ -2,6 +2,15 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from .contacts import ContactViewSet
+from .imports import (
+    ExportView,
+    ImportFileView,
+    ImportMappingView,
+    ImportMetaView,
+    ImportPreviewView,
+    ImportProcessView,
+    ImportSampleView,
+)
 from .resources import ResourceMetaView, ResourceViewsView
 from .views import CustomerViewSet
 
@@ -54,4 +63,16 @@ resource_patterns = [
     ),
 ]
 
-urlpatterns = router.urls + contact_patterns + resource_patterns
+# Bigcapital's bulk files (customers/api/imports.py).
+IMPORT_ID = r"(?P<import_id>[A-Za-z0-9_-]{1,64})"
+file_patterns = [
+    re_path(r"^import/file/?$", ImportFileView.as_view(), name="import-file"),
+    re_path(r"^import/sample/?$", ImportSampleView.as_view(), name="import-sample"),
+    re_path(rf"^import/{IMPORT_ID}/mapping/?$", ImportMappingView.as_view(), name="import-mapping"),
+    re_path(rf"^import/{IMPORT_ID}/preview/?$", ImportPreviewView.as_view(), name="import-preview"),
+    re_path(rf"^import/{IMPORT_ID}/import/?$", ImportProcessView.as_view(), name="import-process"),
+    re_path(rf"^import/{IMPORT_ID}/?$", ImportMetaView.as_view(), name="import-meta"),
+    re_path(r"^export/?$", ExportView.as_view(), name="export"),
+]
+
+urlpatterns = router.urls + contact_patterns + resource_patterns + file_patterns

@@ -47,8 +47,14 @@ def _rows(queryset: QuerySet) -> Iterator[tuple]:
 
 def customer_export(*, queryset: QuerySet[Customer], fmt: str, out: BinaryIO) -> int:
     """Write the customers of `queryset` (scoped by the caller) to `out`; returns a count."""
+    return write_rows(_rows(queryset), fmt=fmt, out=out)
+
+
+def write_rows(rows, *, fmt: str, out: BinaryIO) -> int:
+    """Rows of the export's columns (FIELDS, in order, as the database holds the values) to
+    `out` as `fmt`; returns a count."""
     writers = {"csv": _csv, "json": _json, "xlsx": _xlsx}
-    return writers[fmt](_rows(queryset), out)
+    return writers[fmt](rows, out)
 
 
 class _Text:

@@ -20,10 +20,19 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import ApplicationError
 from organizations.models import Organization
 
+from ..fields import Access, Kind
 from ..models import ImportUpload, ImportUploadPart
-from .cells import column_name
+from .cells import (
+    COLUMNS,
+    ColumnError,
+    column_name,
+    header_key,
+    mapped_header,
+    resolve_columns,
+)
 from .readers import FileRefused, open_source
 
 LIFETIME = timedelta(hours=24)
@@ -83,11 +92,97 @@ def _columns(stream: BinaryIO, fmt: str) -> list[str]:
     return [column_name(name) for name in source.header]
 
 
-def find(organization: Organization, import_id: str) -> ImportUpload | None:
-    """The organization's upload of that id, unless it has expired."""
-    return ImportUpload.objects.filter(
+def set_mapping(upload: ImportUpload, entries: list[dict]) -> None:
+    """Bigcapital's mapping step: which sheet column fills which customer field.
+
+    Each entry is `{"from": column, "to": field, "dateFormat"?}`; `to` is a field's name in any
+    spelling the file's own header could use (cells.COLUMNS). Refused with Bigcapital's error
+    types: a column the file lacks or a field that cannot be imported (INVALID_MAP_ATTRS), one
+    column or one field mapped twice (DUPLICATED_FROM_MAP_ATTR, DUPLICATED_TO_MAP_ATTR), a date
+    format on a field that is not a date (INVALID_MAP_DATE_FORMAT); and, beyond Bigcapital, a
+    mapping that leaves out a required field, so that no import can fail on it later.
+    """
+    if upload.result is not None:
+        raise ApplicationError(
+            409, "IMPORT_ALREADY_DONE", "This file has been imported: upload it again to remap it."
+        )
+    mode, match = upload.params.get("mode", "create"), upload.params.get("match", "code")
+    writable = "on_update" if mode == "update" else "on_create"
+    columns, fields, mapping = set(upload.sheet_columns), set(), []
+    for index, entry in enumerate(entries):
+        where = f"mapping[{index}]"
+        column, to = entry["from"], entry["to"]
+        field = COLUMNS.get(header_key(to))
+        if column not in columns:
+            raise ApplicationError(
+                400, "INVALID_MAP_ATTRS", f"The file has no column {column!r}.", f"{where}.from"
+            )
+        if field is None or getattr(field, writable) is Access.READ_ONLY or entry.get("group"):
+            raise ApplicationError(
+                400,
+                "INVALID_MAP_ATTRS",
+                f"{to!r} is not a customer field that a file can fill: see resourceColumns.",
+                f"{where}.to",
+            )
+        if any(taken["from"] == column for taken in mapping):
+            raise ApplicationError(
+                400,
+                "DUPLICATED_FROM_MAP_ATTR",
+                f"The column {column!r} is mapped twice.",
+                f"{where}.from",
+            )
+        if field.name in fields:
+            raise ApplicationError(
+                400,
+                "DUPLICATED_TO_MAP_ATTR",
+                f"The field {field.name} is mapped twice.",
+                f"{where}.to",
+            )
+        date_format = entry.get("dateFormat")
+        if date_format is not None and field.kind is not Kind.DATETIME:
+            raise ApplicationError(
+                400,
+                "INVALID_MAP_DATE_FORMAT",
+                f"{field.name} is not a date: it takes no date format.",
+                f"{where}.dateFormat",
+            )
+        fields.add(field.name)
+        mapped = {"from": column, "to": field.name}
+        mapping.append(mapped if date_format is None else {**mapped, "dateFormat": date_format})
+    header = mapped_header(upload.sheet_columns, column_mapping(mapping))
+    try:
+        resolve_columns(header, mode=mode, match=match, ignore_unknown=True)
+    except ColumnError as error:
+        message = str(error).replace("column", "field").replace("Column", "Field")
+        raise ApplicationError(400, "VALIDATION_ERROR", message, "mapping") from None
+    upload.mapping = mapping
+    upload.save(update_fields=["mapping"])
+
+
+def column_mapping(mapping: list[dict]) -> dict[str, str]:
+    """A stored mapping as customer_import takes it: sheet column → field."""
+    return {entry["from"]: entry["to"] for entry in mapping}
+
+
+def date_formats(mapping: list[dict]) -> dict[str, str]:
+    """A stored mapping's date formats as customer_import takes them: field → format."""
+    return {entry["to"]: entry["dateFormat"] for entry in mapping if "dateFormat" in entry}
+
+
+def find(organization: Organization, import_id: str, *, lock: bool = False) -> ImportUpload | None:
+    """The organization's upload of that id, unless it has expired; `lock`ed until the end of
+    the transaction if asked."""
+    uploads = ImportUpload.objects.filter(
         organization=organization, import_id=import_id, expires_at__gt=timezone.now()
-    ).first()
+    )
+    return (uploads.select_for_update() if lock else uploads).first()
+
+
+def imported(upload: ImportUpload, answer: dict) -> None:
+    """The upload's rows were written: keep the answer to replay, and drop the file."""
+    upload.result, upload.imported_at = answer, timezone.now()
+    upload.save(update_fields=["result", "imported_at"])
+    upload.parts.all().delete()
 
 
 def read(upload: ImportUpload) -> BinaryIO:

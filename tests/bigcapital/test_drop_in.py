@@ -2,10 +2,13 @@
 bodies of Bigcapital's published document (dtos.json, extracted by extract.py), once with a `bc_`
 API key and once signed in with an email and a password as Bigcapital's clients sign in."""
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from customers.models import Customer, CustomerChange
@@ -156,3 +159,46 @@ def test_another_organizations_customer_is_missing_on_every_route(tenant, other_
     other_tenant.customer.refresh_from_db()
     assert (other_tenant.customer.display_name, other_tenant.customer.version) == (name, 1)
     assert other_tenant.customer.active
+
+
+@pytest.mark.parametrize("credential", ["api key", "email and password"])
+def test_bulk_files_as_bigcapitals_web_client_sends_them(tenant, credential):
+    """The import wizard's requests (packages/webapp/src/containers/Import): the sample, the
+    upload as FormData with `params` JSON-encoded, a mapping with an empty `group` for each
+    field it matched, preview, import; then the export."""
+    api = bigcapital_client(tenant, credential)
+
+    sample = api.get("/api/import/sample", {"resource": "customers", "format": "csv"})
+    assert sample.status_code == 200
+    form = {
+        "file": SimpleUploadedFile("customers.csv", b"".join(sample.streaming_content), "text/csv"),
+        "resource": "customers",
+        "params": json.dumps({}),
+    }
+    uploaded = api.post("/api/import/file", form, format="multipart")
+    assert uploaded.status_code == 200, uploaded.content
+    import_id = uploaded.json()["import"]["importId"]
+    keys = {column["key"] for column in uploaded.json()["resourceColumns"]}
+    mapping = [
+        {"from": column, "to": column, "group": ""}
+        for column in uploaded.json()["sheetColumns"]
+        if column in keys
+    ]
+    mapped = api.post(f"/api/import/{import_id}/mapping", {"mapping": mapping}, format="json")
+    assert mapped.json() == {"import": {"importId": import_id, "resource": "Customer"}}
+
+    preview = api.get(f"/api/import/{import_id}/preview").json()
+    assert (preview["createdCount"], preview["errorsCount"]) == (2, 0)
+    imported = api.post(f"/api/import/{import_id}/import").json()
+    assert (imported["createdCount"], imported["totalCount"], imported["imported"]) == (2, 2, True)
+    assert api.get(f"/api/import/{import_id}").json()["map"] == [
+        {"from": entry["from"], "to": entry["to"]} for entry in mapping
+    ]
+
+    exported = api.get("/api/export", {"resource": "customers"}, HTTP_ACCEPT="text/csv")
+    assert exported["Content-Type"] == "text/csv"
+    names = {
+        row["displayName"]
+        for row in csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode()))
+    }
+    assert names == {tenant.customer.display_name, "Acme Trading Ltd", "Jane Doe"}

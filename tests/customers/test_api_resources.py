@@ -26,7 +26,7 @@ def test_meta_lists_the_fields_the_list_filters_on(tenant, key_client, path):
         "inactive",
     ]
     assert set(meta["fields"]) <= set(FILTERABLE)
-    assert (meta["importable"], meta["exportable"]) == (False, False)
+    assert (meta["importable"], meta["exportable"]) == (True, True)
 
 
 def test_every_field_of_the_meta_is_accepted_by_the_list(tenant, key_client):

@@ -18,7 +18,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from authkeys.models import ApiKey
-from customers.models import Customer, CustomerChange
+from customers.importing import uploads
+from customers.models import Customer, CustomerChange, ImportUpload
 from organizations.models import Membership
 from tests.conftest import access_token
 
@@ -62,6 +63,15 @@ EXPECTED = {
     # Descriptions of the customer resource: the same for every organization, no rows in them.
     ("GET", "/api/resources/{resourceModel}/meta"): {"key": 200, "jwt": 200},
     ("GET", "/api/views/resource/{resourceModel}"): {"key": 200, "jwt": 200},
+    # Bulk files: an upload is A's own (this one, without a file, is refused); B's uploads are
+    # missing at every step; the sample and the export hold A's data only.
+    ("POST", "/api/import/file"): {"key": 400, "jwt": 400},
+    ("GET", "/api/import/{import_id}"): NOT_FOUND,
+    ("POST", "/api/import/{import_id}/mapping"): NOT_FOUND,
+    ("GET", "/api/import/{import_id}/preview"): NOT_FOUND,
+    ("POST", "/api/import/{import_id}/import"): NOT_FOUND,
+    ("GET", "/api/import/sample"): {"key": 200, "jwt": 200},
+    ("GET", "/api/export"): {"key": 200, "jwt": 200},
     # Public: no organization in play; B's owner's e-mail with a wrong password, foreign tokens.
     ("POST", "/api/auth/token"): {"key": 401, "jwt": 401},
     ("POST", "/api/auth/signin"): {"key": 401, "jwt": 401},
@@ -138,7 +148,28 @@ def snapshot(organization):
         list(Customer.objects.filter(organization=organization).values().order_by("id")),
         list(ApiKey.objects.filter(organization=organization).values().order_by("id")),
         list(CustomerChange.objects.filter(organization=organization).values().order_by("id")),
+        list(ImportUpload.objects.filter(organization=organization).values().order_by("id")),
     )
+
+
+def their_upload(theirs) -> ImportUpload:
+    """B's file, mapped and ready to import."""
+    upload = uploads.store(
+        organization=theirs.organization,
+        chunks=[f"Type,Name,Currency\nbusiness,{theirs.customer.display_name},USD\n".encode()],
+        filename="theirs.csv",
+        fmt="csv",
+        params={},
+    )
+    uploads.set_mapping(
+        upload,
+        [
+            {"from": "Type", "to": "customerType"},
+            {"from": "Name", "to": "displayName"},
+            {"from": "Currency", "to": "currencyCode"},
+        ],
+    )
+    return upload
 
 
 def client_for(credential, tenant, theirs) -> APIClient:
@@ -155,6 +186,12 @@ def client_for(credential, tenant, theirs) -> APIClient:
 
 def target_path(path, theirs) -> str:
     path = path.replace("{resourceModel}", "Customer")
+    if "{import_id}" in path:
+        return path.replace("{import_id}", their_upload(theirs).import_id)
+    if path == "/api/import/sample":
+        return path + "?resource=customers&format=csv"
+    if path == "/api/export":
+        return path + "?resource=customers"
     if "{id}" not in path:
         return path
     target = theirs.api_key.pk if path.startswith("/api/api-keys/") else theirs.customer.pk
@@ -198,6 +235,14 @@ def test_organization_a_never_reaches_organization_b(
         content_type="application/json",
     )
 
+    if response.streaming:  # a file: the sample, the export
+        assert response.status_code == expected
+        text = b"".join(response.streaming_content).decode()
+        assert text.startswith("customerType,displayName")
+        for secret in their_secrets(theirs):
+            assert secret not in text
+        assert snapshot(theirs.organization) == before
+        return
     assert response.status_code == expected, response.content[:300]
     assert response["Content-Type"].startswith("application/json")
     text = response.content.decode().replace('"searchKeyword":"' + keyword, "")
