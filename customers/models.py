@@ -180,6 +180,11 @@ class CustomerChange(models.Model):
     )
     changes = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The change as an event (customers/events.py): its place in the organization's feed, given
+    # in commit order, and the customer as the API showed it after the change (before, for a
+    # deletion). The representation is dropped once the event is older than the retention.
+    position = models.BigIntegerField(null=True, blank=True)
+    snapshot = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -188,10 +193,37 @@ class CustomerChange(models.Model):
                 fields=["organization", "customer_id", "-created_at", "-id"],
                 name="customerchange_customer",
             ),
+            # The changes of a transaction still to be numbered (a bulk import numbers its
+            # history at its end); empty between transactions.
+            models.Index(
+                fields=["organization"],
+                condition=Q(position__isnull=True),
+                name="customerchange_unnumbered",
+            ),
+        ]
+        constraints = [
+            # The event feed reads by it, and no two changes share a place.
+            models.UniqueConstraint(
+                fields=["organization", "position"], name="customerchange_position"
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_action_display()} {self.customer_display_name}"
+
+
+class EventCounter(models.Model):
+    """The last position given to an organization's events. Raising it locks the row until the
+    transaction ends, so positions are handed out in the order the transactions commit
+    (customers/events.py)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.last}"
 
 
 class CustomerIdempotencyKey(models.Model):

@@ -13,6 +13,7 @@ floats). tests/customers/test_queries.py holds the two to the same answers.
 
 from django.db import connections, router, transaction
 
+from . import events
 from .models import Customer, CustomerChange
 
 
@@ -31,10 +32,16 @@ CUSTOMER_BY_ID = (
 )
 CUSTOMER_BY_ID_FOR_UPDATE = f"{CUSTOMER_BY_ID} FOR UPDATE"
 
-HISTORY_FIELDS = tuple(field for field in _columns(CustomerChange) if not field.primary_key)
+HISTORY_FIELDS = tuple(
+    field
+    for field in _columns(CustomerChange)
+    if not field.primary_key and field.name != "position"
+)
 _CHANGES = CustomerChange._meta.db_table
 _HISTORY_COLUMNS = ", ".join(field.column for field in HISTORY_FIELDS)
 _HISTORY_VALUES = ", ".join(["%s"] * len(HISTORY_FIELDS))
+_POSITION = CustomerChange._meta.get_field("position").column
+_RAISE_COUNTER_BY_ONE = events.RAISE_COUNTER.format(rows="SELECT organization_id, 1 FROM updated")
 
 
 def _alias(model, *, write: bool) -> str:
@@ -68,11 +75,13 @@ def customer_edit(
     customer: Customer, attributes: list[str], *, read_version: int, history: CustomerChange
 ) -> bool:
     """Write `attributes` of `customer` if its row still holds `read_version`, and then the
-    unsaved `history` row: both or neither. False when the row has changed or is gone.
+    unsaved `history` row, numbered as an event (customers/events.py): all or nothing. False
+    when the row has changed or is gone.
 
-    On PostgreSQL that is one statement (`WITH updated AS (UPDATE … RETURNING id) INSERT … SELECT
-    … FROM updated`), atomic by itself, so outside a transaction it is one round trip. Elsewhere
-    the UPDATE and the INSERT run in a transaction.
+    On PostgreSQL that is one statement (`WITH updated AS (UPDATE … RETURNING id), numbered AS
+    (the event counter raised by one) INSERT … SELECT … FROM numbered`), atomic by itself, so
+    outside a transaction it is one round trip. Elsewhere the UPDATE and events.record run in a
+    transaction.
     """
     alias = _alias(Customer, write=True)
     connection = connections[alias]
@@ -86,16 +95,17 @@ def customer_edit(
                 .update(**{field.attname: getattr(customer, field.attname) for field in fields})
             )
             if written:
-                history.save(using=alias, force_insert=True)
+                events.record([history])
         return bool(written)
 
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = (
         f"WITH updated AS (UPDATE {_CUSTOMER} SET {assignments} "  # noqa: S608
-        "WHERE organization_id = %s AND id = %s AND version = %s RETURNING id) "
-        f"INSERT INTO {_CHANGES} ({_HISTORY_COLUMNS}) SELECT {_HISTORY_VALUES} FROM updated "
-        "RETURNING id"
+        "WHERE organization_id = %s AND id = %s AND version = %s RETURNING organization_id), "
+        f"numbered AS ({_RAISE_COUNTER_BY_ONE}) "
+        f"INSERT INTO {_CHANGES} ({_HISTORY_COLUMNS}, {_POSITION}) "
+        f"SELECT {_HISTORY_VALUES}, last FROM numbered RETURNING id, {_POSITION}"
     )
     params = [
         field.get_db_prep_save(getattr(customer, field.attname), connection) for field in fields
@@ -110,7 +120,7 @@ def customer_edit(
         row = cursor.fetchone()
     if row is None:
         return False
-    history.pk = row[0]
+    history.pk, history.position = row
     history._state.adding = False
     history._state.db = alias
     return True

@@ -26,7 +26,7 @@ from common.fields import json_value
 from common.http import IfMatch
 from organizations.models import Branch, Organization
 
-from . import queries, selectors
+from . import events, queries, selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
 from .models import CODE_TAKEN, Customer, CustomerChange
 
@@ -60,9 +60,10 @@ def record_change(
     actor: Actor,
     changes: dict[str, tuple[Any, Any]],
 ) -> CustomerChange:
-    """Write one history row; `changes` maps model attributes to (old, new)."""
+    """Write one history row, numbered as an event (customers/events.py); `changes` maps model
+    attributes to (old, new)."""
     change = change_row(customer=customer, action=action, actor=actor, changes=changes)
-    change.save(force_insert=True)
+    events.record([change])
     return change
 
 
@@ -72,8 +73,10 @@ def change_row(
     action: str,
     actor: Actor,
     changes: dict[str, tuple[Any, Any]],
+    with_snapshot: bool = True,
 ) -> CustomerChange:
-    """An unsaved history row, for code that writes many at once (bulk_create)."""
+    """An unsaved history row, for code that writes many at once (events.record), with the
+    customer's snapshot as it stands (after the change; before it, for a deletion)."""
     return CustomerChange(
         organization_id=customer.organization_id,
         customer_id=customer.pk,
@@ -83,6 +86,7 @@ def change_row(
         actor_user=actor.user,
         actor_api_key=actor.api_key,
         changes=history_changes(changes),
+        snapshot=events.snapshot(customer) if with_snapshot else None,
     )
 
 
@@ -418,14 +422,16 @@ def customer_bulk_delete(
         )
     deletable = set(check.deletable_ids)
     doomed = [customer for customer in customers if customer.pk in deletable]
-    CustomerChange.objects.bulk_create(
-        change_row(
-            customer=customer,
-            action=CustomerChange.Action.DELETE,
-            actor=actor,
-            changes={"display_name": (customer.display_name, None)},
-        )
-        for customer in doomed
+    events.record(
+        [
+            change_row(
+                customer=customer,
+                action=CustomerChange.Action.DELETE,
+                actor=actor,
+                changes={"display_name": (customer.display_name, None)},
+            )
+            for customer in doomed
+        ]
     )
     Customer.objects.filter(organization=organization, pk__in=deletable).delete()
     return check.deletable_ids
@@ -502,6 +508,8 @@ def customer_import(
                     cursor, run.staging, action=CustomerChange.Action.UPDATE, actor=actor
                 )
                 result.unchanged = matched - result.updated
+            if not dry_run:
+                events.number_pending(organization.pk)  # the set-wise history, as events
             run.staging.drop(cursor)
             result.applied = True
             if dry_run:

@@ -55,12 +55,15 @@ def is_cross_field_or_clock_rule(error: dict) -> bool:
     filter_roles = field in ("filterRoles", "stringifiedFilterRoles")
     # The upload's params are JSON inside a form field; a mapping must name the required fields.
     import_params = field == "params" or field.startswith("params.") or field == "mapping"
+    # The event feed's cursor must name a position the organization has reached.
+    cursor_ahead = field == "after" and message == "No event has this position yet."
     return (
         spelled_twice
         or opening_balance_undated
         or expiry_in_the_past
         or filter_roles
         or import_params
+        or cursor_ahead
     )
 
 

@@ -110,6 +110,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # The contract's limit on an API body; the JSON parser enforces it while reading.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# How long the event feed (GET /api/events) keeps an event; an older cursor is answered 410.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=90)
 # The largest file `POST /api/import/file` takes (413 beyond), refused before it is read.
 API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=100 * 1024 * 1024)
 

@@ -2,6 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from .contacts import ContactViewSet
+from .events import EventFeedView
 from .imports import (
     ExportView,
     ImportFileView,
@@ -75,4 +76,6 @@ file_patterns = [
     re_path(r"^export/?$", ExportView.as_view(), name="export"),
 ]
 
-urlpatterns = router.urls + contact_patterns + resource_patterns + file_patterns
+event_patterns = [re_path(r"^events/?$", EventFeedView.as_view(), name="events")]
+
+urlpatterns = router.urls + contact_patterns + resource_patterns + file_patterns + event_patterns

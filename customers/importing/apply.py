@@ -196,6 +196,7 @@ def _history_params(staging: Staging, action: str, actor: Actor, now) -> list:
         action=action,
         actor=actor,
         changes={},
+        with_snapshot=False,
     )
     return [
         history.organization_id,

@@ -18,6 +18,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from authkeys.models import ApiKey
+from common.actors import Actor, Door
+from customers import services
 from customers.importing import uploads
 from customers.models import Customer, CustomerChange, ImportUpload
 from organizations.models import Membership
@@ -72,6 +74,8 @@ EXPECTED = {
     ("POST", "/api/import/{import_id}/import"): NOT_FOUND,
     ("GET", "/api/import/sample"): {"key": 200, "jwt": 200},
     ("GET", "/api/export"): {"key": 200, "jwt": 200},
+    # The change feed: A's events only.
+    ("GET", "/api/events"): {"key": 200, "jwt": 200},
     # Public: no organization in play; B's owner's e-mail with a wrong password, foreign tokens.
     ("POST", "/api/auth/token"): {"key": 401, "jwt": 401},
     ("POST", "/api/auth/signin"): {"key": 401, "jwt": 401},
@@ -192,6 +196,14 @@ def target_path(path, theirs) -> str:
         return path + "?resource=customers&format=csv"
     if path == "/api/export":
         return path + "?resource=customers"
+    if path == "/api/events":  # B has an event of its own, with its customer in it
+        services.customer_update(
+            organization=theirs.organization,
+            customer_id=theirs.customer.pk,
+            changes={"note": "theirs"},
+            actor=Actor(door=Door.COMMAND),
+        )
+        return path
     if "{id}" not in path:
         return path
     target = theirs.api_key.pk if path.startswith("/api/api-keys/") else theirs.customer.pk
@@ -260,4 +272,6 @@ def test_organization_a_never_reaches_organization_b(
         assert response.json()["pagination"]["total"] == 0
     if expected == 200 and path == "/api/contacts/auto-complete":
         assert response.json() == []
+    if expected == 200 and path == "/api/events":
+        assert response.json()["events"] == []
     assert snapshot(theirs.organization) == before
