@@ -4,23 +4,27 @@ same run.
     DATABASE_URL=postgres://… GUNICORN_CMD_ARGS=--reuse-port .venv/bin/python bench/load.py \
         --scenarios get,put
     DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against auth-off --scenarios get
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against baseline \
+        --baseline ../wt/before --scenarios put
 
 The first command is the one docs/performance.md's GET and PUT numbers come from.
 
 Needs `wrk` (Debian: apt-get install -y wrk) and the data of bench/generate.py. Serves Counterpart
-as README's Production section says (gunicorn, config.settings.production, DEBUG off, the
-persistent connections those settings keep (DJANGO_DB_POOL=true in the environment: the pool), one
-gthread worker per core with two threads) and, with the same gunicorn options, the servers named
-by --against: bench/floor.py (the floor: the same SQL with bare psycopg, no framework),
-bench/peer/ (the same endpoints written the usual DRF way: ModelSerializer, ModelViewSet,
-djangorestframework-camel-case, a token class with a select_related lookup, DRF's pagination),
-or bench/auth_off.py (Counterpart with authentication switched off). Then it runs each scenario
-(get, put, list, search) with wrk and bench/wrk/scenario.lua: a VACUUM of the tables, a short
-warm-up of each server, then timed runs alternating among the servers. Prints a Markdown table
-(requests/s, median p50, worst p99 and each round's, non-2xx, Counterpart's rate as a share of
-each other server's overall and in each round (round i of every server ran one after the other),
-the CPU time a request cost the server's processes, PostgreSQL's and the whole machine, how wrk's
-connections were spread over the server's workers in each round, the load average before the
+as README's Production section says (gunicorn, config.settings.production, DEBUG off, the persistent
+connections those settings keep (DJANGO_DB_POOL=true in the environment: the pool), one gthread
+worker per core with two threads) and, with the same gunicorn options, the servers named by
+--against: bench/floor.py (the floor: the same SQL with bare psycopg, no framework), bench/peer/
+(the same endpoints written the usual DRF way: ModelSerializer, ModelViewSet,
+djangorestframework-camel-case, a token class with a select_related lookup, DRF's pagination), or
+bench/auth_off.py (Counterpart with authentication switched off), or `baseline`: Counterpart from
+another checkout (`--baseline PATH`, e.g. a git worktree at an earlier commit, run with this
+virtualenv against the same database, migrated by this tree), to measure a change in one run. Then
+it runs each scenario (get, put, list, search) with wrk and bench/wrk/scenario.lua: a VACUUM of the
+tables, a short warm-up of each server, then timed runs alternating among the servers. Prints a
+Markdown table (requests/s, median p50, worst p99 and each round's, non-2xx, Counterpart's rate as a
+share of each other server's overall and in each round (round i of every server ran one after the
+other), the CPU time a request cost the server's processes, PostgreSQL's and the whole machine, how
+wrk's connections were spread over the server's workers in each round, the load average before the
 first round) and keeps every round's numbers in bench/out/load-<time>.json. A scenario whose
 endpoint answers 404 or 405 is skipped, with a note.
 
@@ -60,6 +64,7 @@ TARGETS = {
     "floor": ("bench.floor:application", 8302),
     "auth-off": ("bench.auth_off:application", 8303),
     "peer": ("bench.peer.wsgi:application", 8304),
+    "baseline": ("config.wsgi:application", 8305),
 }
 UNLIMITED = "1000000000/minute"
 PROBES = {
@@ -84,7 +89,7 @@ def server_env() -> dict:
     }
 
 
-def start(app: str, port: int, args) -> subprocess.Popen:
+def start(app: str, port: int, args, chdir: Path = ROOT) -> subprocess.Popen:
     command = [
         str(PYTHON_BIN / "gunicorn"),
         app,
@@ -97,7 +102,7 @@ def start(app: str, port: int, args) -> subprocess.Popen:
         "--threads",
         str(args.threads_per_worker),
         "--chdir",
-        str(ROOT),
+        str(chdir),
     ]
     log = (OUT / f"gunicorn-{port}.log").open("w")
     return subprocess.Popen(command, env=server_env(), stdout=log, stderr=log)
@@ -220,7 +225,10 @@ VACUUMED = ("customers_customer", "customers_customerchange", "authkeys_ratelimi
 
 def run(args) -> list[dict]:
     targets = {name: TARGETS[name] for name in ("counterpart", *args.against)}
-    servers = {name: start(app, port, args) for name, (app, port) in targets.items()}
+    servers = {
+        name: start(app, port, args, args.baseline if name == "baseline" else ROOT)
+        for name, (app, port) in targets.items()
+    }
     results = []
     try:
         for _, port in targets.values():
@@ -313,6 +321,11 @@ def main() -> None:
         "least a server can do), peer (the usual DRF code), auth-off (Counterpart without "
         "authentication); default floor,peer",
     )
+    parser.add_argument(
+        "--baseline",
+        type=lambda text: Path(text).resolve(),
+        help="the checkout `--against baseline` serves (a git worktree at an earlier commit)",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads-per-worker", type=int, default=2)
@@ -327,6 +340,9 @@ def main() -> None:
     args = parser.parse_args()
     if unknown := set(args.against) - set(TARGETS) - {"counterpart"}:
         raise SystemExit(f"--against: no server named {', '.join(sorted(unknown))}")
+    baseline = args.baseline
+    if "baseline" in args.against and not (baseline and (baseline / "manage.py").is_file()):
+        raise SystemExit("--against baseline needs --baseline PATH, a checkout of Counterpart")
     if shutil.which("wrk") is None:
         raise SystemExit("Install wrk first (Debian: apt-get install -y wrk).")
     if not (OUT / "tenants.tsv").exists():
