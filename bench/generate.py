@@ -104,7 +104,18 @@ def delete_bench_organizations() -> None:
         (ids,) = cursor.fetchone()
         if not ids:
             return
-        for table in ("customers_customerchange", "customers_customer", "authkeys_apikey"):
+        cursor.execute(
+            "DELETE FROM customers_importuploadpart WHERE upload_id IN (SELECT id FROM "
+            "customers_importupload WHERE organization_id = ANY(%s))",
+            [ids],
+        )
+        for table in (
+            "customers_customerchange",
+            "customers_eventcounter",
+            "customers_importupload",
+            "customers_customer",
+            "authkeys_apikey",
+        ):
             cursor.execute(f"DELETE FROM {table} WHERE organization_id = ANY(%s)", [ids])
         cursor.execute("DELETE FROM organizations_organization WHERE id = ANY(%s)", [ids])
 
