@@ -80,16 +80,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60
 # failover) is replaced instead of failing the request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Behind a pooler in transaction mode (PgBouncer's pool_mode = transaction), a connection is the
+# server's only for one transaction: nothing may outlive it. So no prepared statements (PgBouncer
+# before 1.21 cannot keep them) and no server-side cursors (Django's `.iterator()` outside a
+# transaction would hold one open across transactions); tests/reliability/test_pgbouncer.py.
+TRANSACTION_POOLING = env.bool("DJANGO_DB_TRANSACTION_POOLING", default=False)
 if POSTGRESQL:
     # Parameters are bound on the server, and a statement a connection has run five times is
     # prepared (psycopg's default threshold): the server then parses and plans each statement of
-    # a request once per connection, not once per request. Preparing is off behind a pooler that
-    # cannot keep prepared statements (PgBouncer in transaction mode before 1.21); binding on the
-    # server works there.
+    # a request once per connection, not once per request. Binding on the server works behind a
+    # transaction pooler too; preparing does not.
+    prepared = env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=not TRANSACTION_POOLING)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True,
-        prepare_threshold=5 if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True) else None,
+        server_side_binding=True, prepare_threshold=5 if prepared else None
     )
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = TRANSACTION_POOLING
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organizations.User"
