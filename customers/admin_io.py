@@ -148,7 +148,7 @@ class CustomerImportExportMixin:
             upload = self._store(request, form)
             preview = upload and self._run(request, form, upload, dry_run=True)
             if preview is not None and not preview.applied:
-                upload.delete()  # nothing to confirm: the errors are shown, the file is not kept
+                uploads.discard(upload)  # nothing to confirm: the errors are shown, not kept
             elif preview is not None:
                 token = secrets.token_urlsafe(16)
                 request.session[SESSION_KEY] = {
@@ -180,7 +180,7 @@ class CustomerImportExportMixin:
             )
             return HttpResponseRedirect(reverse("admin:customers_customer_import"))
         result = self._run(request, None, upload, dry_run=False)
-        upload.delete()
+        uploads.discard(upload)
         if result is not None and result.written:
             self.message_user(
                 request,
@@ -219,5 +219,5 @@ class CustomerImportExportMixin:
                 form.add_error("file", str(error))
             else:
                 self.message_user(request, f"Nothing was imported: {error}", messages.ERROR)
-            upload.delete()
+            uploads.discard(upload)
             return None

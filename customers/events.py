@@ -114,15 +114,17 @@ def number_pending(organization_id: int) -> int:
         )
         if not batch:
             return count
-        customers = Customer.objects.using(alias).in_bulk(
-            [customer_id for _, customer_id, taken in batch if taken is None]
+        customers = (
+            Customer.objects.using(alias)
+            .filter(organization_id=organization_id)
+            .in_bulk([customer_id for _, customer_id, taken in batch if taken is None])
         )
         for change_id, customer_id, taken in batch:
             if taken is None and customer_id in customers:
                 taken = snapshot(customers[customer_id])
-            CustomerChange.objects.using(alias).filter(pk=change_id).update(
-                position=position, snapshot=taken
-            )
+            CustomerChange.objects.using(alias).filter(
+                organization_id=organization_id, pk=change_id
+            ).update(position=position, snapshot=taken)
             position += 1
         last_id = batch[-1][0]
 

@@ -366,7 +366,7 @@ def customer_delete(
         actor=actor,
         changes={"display_name": (customer.display_name, None)},
     )
-    customer.delete()
+    Customer.objects.filter(organization=organization, pk=customer.pk).delete()
     return customer_id
 
 
