@@ -352,7 +352,9 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     path = OUT / f"load-{started:%Y%m%dT%H%M%SZ}.json"
     path.write_text(
-        json.dumps({"args": vars(args), "started": started.isoformat(), "results": results})
+        json.dumps(
+            {"args": vars(args), "started": started.isoformat(), "results": results}, default=str
+        )
     )
     print(f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; raw numbers in {path}\n")
     print(table(results, args))
