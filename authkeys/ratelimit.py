@@ -1,36 +1,38 @@
-"""Fixed-window request counters, shared by every server process through Django's cache.
+"""Fixed-window request counters, shared by every server process, timed by the store's clock.
 
-A window is `period` seconds long and aligned to the clock, so every process names the same
-counter for the same moment without talking to the others. Counting adds to one counter:
-- Redis (`REDIS_URL`): `cache.incr`, an INCR there; the request that opens the window adds the
-  counter with the window's expiry (`cache.add`).
-- the database cache (the default): one upsert on the counters' own table (`RateLimitCounter`,
-  UNLOGGED on PostgreSQL), not DatabaseCache.incr, which is a read and a write.
-- any other cache (process memory in the tests): `cache.incr` and `cache.add`, as for Redis.
+Each request is counted with one atomic statement in the shared store, which returns the count
+and the seconds until the window ends: exact at any number of processes, and never more than the
+limit served. A window opens with the first request after the last one ended and lasts `period`
+seconds by the store's clock, never by the clock of the machine that asked, so a machine whose
+clock is off neither splits a window nor ends one early:
+- Redis (the default cache is Redis, `REDIS_URL`): one Lua script, INCR and the key's PTTL, with
+  PEXPIRE by the request that creates the key. Redis expires the key by its own clock.
+- the database (the default cache is the database cache, the default): one upsert on the counters'
+  own table (`RateLimitCounter`, UNLOGGED on PostgreSQL) that restarts an ended window and returns
+  the count and the seconds left. The database's clock: PostgreSQL's `statement_timestamp()`,
+  SQLite's `'now'` (the same as Django's `Now()`, which reading and clearing the counters use).
+- any other cache (process memory in the tests): `cache.add` and `cache.incr` on windows aligned
+  to this process's clock, which is that store's clock; not for several machines.
 A fixed window lets a client send up to twice the limit across a window boundary; in exchange a
 request costs one counter and no list of timestamps (DRF's SimpleRateThrottle keeps a list).
-
-A credential's requests are counted in leases (`Leases`, used by `count_request`): a process adds
-a few requests at once to the shared counter and hands those out to its next requests of that
-credential without writing, so most requests write nothing. A lease is small beside what is left
-of the limit (at most a 64th of it, at most 32 requests), so it shrinks to one request, counted
-exactly, as a credential nears its limit; and since every request is counted in the shared
-counter before it is served, all processes together never let more than the limit through. What
-a lease can cost a client is the other way: requests another process has reserved and not yet
-served count as made, in RateLimit-Remaining and towards the limit (at most a 64th of what was
-left, per process).
 """
 
+import functools
 import logging
-import threading
+import math
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+import redis
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import DatabaseError, connections, router, transaction
-from django.utils import timezone
+from django.core.cache.backends.redis import RedisCache
+from django.db import DatabaseError, connections, router
+from django.db.models import DurationField, ExpressionWrapper, F
+from django.db.models.functions import Now
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 
@@ -74,209 +76,211 @@ class Usage:
         return self.count > self.limit
 
 
-def _window(rate: Rate, now: float) -> tuple[tuple[int, int], int]:
-    """The window `now` falls in (its period and number), and the seconds left in it."""
-    number = int(now // rate.period)
-    return (rate.period, number), max(int((number + 1) * rate.period - now), 1)
+def _key(name: str, rate: Rate) -> str:
+    return f"ratelimit:{name}:{rate.period}"
 
 
-def _key(name: str, window: tuple[int, int]) -> str:
-    period, number = window
-    return f"ratelimit:{name}:{period}:{number}"
+def _seconds(left: float) -> int:
+    return max(math.ceil(left), 1)
 
 
-def charge(name: str, rate: Rate, now: float | None = None, *, amount: int = 1) -> Usage:
-    """Count one request (or `amount` of them) against the counter `name`: its count after that,
-    0 if the counters cannot be reached."""
-    window, reset = _window(rate, time.time() if now is None else now)
-    key = _key(name, window)
+def count_request(name: str, rate: Rate) -> Usage:
+    """Count one request against the counter `name`: its count after that, 0 if the counters
+    cannot be reached."""
     try:
-        count = _increment(key, timeout=reset + 1, amount=amount)
+        count, reset = _count(_key(name, rate), rate.period)
     except COUNTER_STORE_DOWN as error:
         logger.warning("rate-limit counters unavailable, request not counted: %s", error)
-        count = 0
-    return Usage(limit=rate.limit, count=count, reset=reset)
+        count, reset = 0, rate.period
+    return Usage(limit=rate.limit, count=count, reset=_seconds(reset))
 
 
-def peek(names: list[str], rate_by_name: dict[str, Rate], now: float | None = None) -> list[Usage]:
-    """Where several counters stand, without counting: one `get_many`."""
-    now = time.time() if now is None else now
-    windows = [_window(rate_by_name[name], now) for name in names]
-    keys = [_key(name, window) for name, (window, _) in zip(names, windows, strict=True)]
+def peek(names: list[str], rate_by_name: dict[str, Rate]) -> list[Usage]:
+    """Where several counters stand, without counting: one read."""
+    keys = {name: _key(name, rate_by_name[name]) for name in names}
     try:
-        counts = _counts(keys)
+        found = _read({keys[name]: rate_by_name[name].period for name in names})
     except COUNTER_STORE_DOWN as error:
         logger.warning("rate-limit counters unavailable, nothing checked: %s", error)
-        counts = {}
-    return [
-        Usage(limit=rate_by_name[name].limit, count=int(counts.get(key, 0)), reset=reset)
-        for name, key, (_, reset) in zip(names, keys, windows, strict=True)
-    ]
+        found = {}
+    usages = []
+    for name in names:
+        rate = rate_by_name[name]
+        count, reset = found.get(keys[name], (0, rate.period))
+        usages.append(Usage(limit=rate.limit, count=count, reset=_seconds(reset)))
+    return usages
 
 
-def _counts(keys: list[str]) -> dict[str, int]:
-    if isinstance(caches["default"], DatabaseCache):
-        return dict(RateLimitCounter.objects.filter(name__in=keys).values_list("name", "count"))
-    return caches["default"].get_many(keys)
-
-
-def _increment(key: str, timeout: int, amount: int) -> int:
+def _count(key: str, period: int) -> tuple[int, float]:
     cache = caches["default"]
     if isinstance(cache, DatabaseCache):
-        return _increment_in_database(key, timeout, amount)
-    # Redis (`cache.incr` is an INCR there) and process memory. The request that opens a window
-    # adds its counter with the window's expiry; should the counter expire between `incr`'s check
-    # and its increment, it comes back without an expiry, but is never read again: its name holds
-    # its window.
-    try:
-        return cache.incr(key, amount)
-    except ValueError:  # the first request of the window
-        if cache.add(key, amount, timeout):
-            return amount
-        return cache.incr(key, amount)  # another process opened the window first
+        return _count_in_database(key, period)
+    if isinstance(cache, RedisCache):
+        return _count_in_redis(key, period)
+    return _count_in_cache(cache, key, period)
 
 
-# The counters' table: one atomic upsert counts and returns the new count.
-COUNT_SQL = (
-    "INSERT INTO authkeys_ratelimitcounter (name, count, expires_at) VALUES (%s, %s, %s) "
-    "ON CONFLICT (name) DO UPDATE SET count = authkeys_ratelimitcounter.count + EXCLUDED.count "
-    "RETURNING count"
-)
+def _read(period_by_key: dict[str, int]) -> dict[str, tuple[int, float]]:
+    """The count of each counter whose window is open, and the seconds left in it."""
+    cache = caches["default"]
+    if isinstance(cache, DatabaseCache):
+        return _read_database(list(period_by_key))
+    if isinstance(cache, RedisCache):
+        return _read_redis(list(period_by_key))
+    return _read_cache(cache, period_by_key)
 
 
-def _increment_in_database(key: str, timeout: int, amount: int) -> int:
-    # With the database cache configured, counters go to their own table rather than through
-    # DatabaseCache.incr, which is a read then a write (six statements, racy between processes)
-    # and counts the whole cache table on every write. The request that opens a window may clear
-    # the windows that have ended.
+# The database: the counters' own table, rather than DatabaseCache.incr, which is a read then a
+# write (six statements, racy between processes) and counts the whole cache table on every write.
+# One upsert counts the request and restarts the window if it has ended, by the database's clock:
+# `statement_timestamp()` is one moment for the whole statement (clock_timestamp() could change
+# between the window's test and its new end), and SQLite's 'now' is one moment per statement too.
+COUNT_SQL = {
+    "postgresql": (
+        "INSERT INTO authkeys_ratelimitcounter AS counter (name, count, expires_at) "
+        "VALUES (%s, 1, statement_timestamp() + %s) "
+        "ON CONFLICT (name) DO UPDATE SET "
+        "count = CASE WHEN counter.expires_at > statement_timestamp() "
+        "THEN counter.count + 1 ELSE 1 END, "
+        "expires_at = CASE WHEN counter.expires_at > statement_timestamp() "
+        "THEN counter.expires_at ELSE EXCLUDED.expires_at END "
+        "RETURNING count, EXTRACT(EPOCH FROM expires_at - statement_timestamp())::float8"
+    ),
+    "sqlite": (
+        "INSERT INTO authkeys_ratelimitcounter AS counter (name, count, expires_at) "
+        "VALUES (%s, 1, strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', %s)) "
+        "ON CONFLICT (name) DO UPDATE SET "
+        "count = CASE WHEN counter.expires_at > strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now') "
+        "THEN counter.count + 1 ELSE 1 END, "
+        "expires_at = CASE WHEN counter.expires_at > strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now') "
+        "THEN counter.expires_at ELSE excluded.expires_at END "
+        "RETURNING count, (julianday(expires_at) - julianday('now')) * 86400.0"
+    ),
+}
+
+
+def _period_parameter(vendor: str, period: int):
+    return timedelta(seconds=period) if vendor == "postgresql" else f"+{period} seconds"
+
+
+def _count_in_database(key: str, period: int) -> tuple[int, float]:
     alias = router.db_for_write(RateLimitCounter)
     connection = connections[alias]
-    now = timezone.now()
-    expires_at = RateLimitCounter._meta.get_field("expires_at").get_db_prep_value(
-        now + timedelta(seconds=timeout), connection
-    )
     with connection.cursor() as cursor:
-        cursor.execute(COUNT_SQL, [key, amount, expires_at])
-        count = cursor.fetchone()[0]
-    if count == amount:
-        _clear_ended_windows(alias, now)
-    return count
+        cursor.execute(
+            COUNT_SQL[connection.vendor], [key, _period_parameter(connection.vendor, period)]
+        )
+        count, left = cursor.fetchone()
+    if count == 1:  # this request opened a window
+        _clear_ended_windows(alias)
+    return count, left
 
 
-# Ended windows are garbage (a counter's name holds its window: none is read again). A process
-# clears them when it opens a window, at most once every CLEAR_EVERY seconds: windows open once a
-# minute per credential, so with many keys clearing at every opening would be a DELETE every few
-# dozen requests, and more keys would make more of them.
+def _read_database(keys: list[str]) -> dict[str, tuple[int, float]]:
+    left = ExpressionWrapper(F("expires_at") - Now(), output_field=DurationField())
+    rows = (
+        RateLimitCounter.objects.filter(name__in=keys, expires_at__gt=Now())
+        .annotate(left=left)
+        .values_list("name", "count", "left")
+    )
+    return {name: (count, left.total_seconds()) for name, count, left in rows}
+
+
+# An ended window's row is restarted in place by its next request; the rows of counters nobody
+# counts any more (a revoked key, a sign-in guesser gone) are garbage. A process clears them when
+# it opens a window, at most once every CLEAR_EVERY seconds: windows open once a minute per
+# credential, so with many keys clearing at every opening would be a DELETE every few dozen
+# requests. "Ended" is by the database's clock (`Now()`), like the windows themselves.
 CLEAR_EVERY = 10.0
 _last_cleared = float("-inf")  # time.monotonic() of this process's last clearing
 
 
-def _clear_ended_windows(alias: str, now: datetime) -> None:
+def _clear_ended_windows(alias: str) -> None:
     global _last_cleared
     moment = time.monotonic()
     if moment - _last_cleared < CLEAR_EVERY:
         return
     _last_cleared = moment  # (two threads clearing at once delete the same rows: harmless)
-    RateLimitCounter.objects.using(alias).filter(expires_at__lt=now).delete()
+    RateLimitCounter.objects.using(alias).filter(expires_at__lt=Now()).delete()
 
 
-def counted_in_transaction() -> bool:
-    """Whether a count now would be part of a transaction still open (so it could be rolled back):
-    the counters are in the database, and a transaction is open there."""
-    if not isinstance(caches["default"], DatabaseCache):
-        return False
+# Redis: one script, so that counting is one round trip and atomic. The key that INCR creates has
+# no expiry (PTTL -1): the script gives it the window's, so the window starts when Redis created
+# the key, by Redis's clock, and Redis deletes the key when it ends.
+COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}
+"""
+
+
+@functools.cache
+def _redis(location: str) -> tuple[redis.Redis, Script]:
+    # Django's RedisCache has no public way to its client: the counters get their own, on the
+    # server that cache writes to (the first in LOCATION), with the cache's KEY_PREFIX.
+    client = redis.Redis.from_url(location)
+    return client, client.register_script(COUNT_SCRIPT)
+
+
+def _redis_key(key: str) -> tuple[redis.Redis, Script, str]:
+    cache_settings = settings.CACHES["default"]
+    location = cache_settings["LOCATION"]
+    if isinstance(location, str):
+        location = location.replace(";", ",").split(",")
+    client, script = _redis(location[0])
+    prefix = cache_settings.get("KEY_PREFIX", "")
+    return client, script, f"{prefix}:{key}" if prefix else key
+
+
+def _count_in_redis(key: str, period: int) -> tuple[int, float]:
+    _, script, full_key = _redis_key(key)
+    count, left = script(keys=[full_key], args=[period * 1000])
+    return int(count), int(left) / 1000
+
+
+def _read_redis(keys: list[str]) -> dict[str, tuple[int, float]]:
+    if not keys:
+        return {}
+    pipeline = None
+    for key in keys:
+        client, _, full_key = _redis_key(key)
+        pipeline = pipeline or client.pipeline(transaction=False)
+        pipeline.get(full_key)
+        pipeline.pttl(full_key)
+    replies = pipeline.execute()
+    return {
+        key: (int(count), int(left) / 1000)
+        for key, count, left in zip(keys, replies[::2], replies[1::2], strict=True)
+        if count is not None and left > 0
+    }
+
+
+# Any other cache: windows aligned to this process's clock, named by their number.
+def _window(key: str, period: int, now: float) -> tuple[str, float]:
+    number = int(now // period)
+    return f"{key}:{number}", (number + 1) * period - now
+
+
+def _count_in_cache(cache, key: str, period: int) -> tuple[int, float]:
+    window, left = _window(key, period, time.time())
     try:
-        return not transaction.get_autocommit(using=router.db_for_write(RateLimitCounter))
-    except COUNTER_STORE_DOWN:  # no connection: the count that follows fails, and says so
-        return True
+        return cache.incr(window), left
+    except ValueError:  # the first request of the window
+        if cache.add(window, 1, math.ceil(left) + 1):
+            return 1, left
+        return cache.incr(window), left  # another thread opened the window first
 
 
-def count_request(name: str, rate: Rate, now: float | None = None) -> Usage:
-    """Count one request against the counter `name`: from this process's lease of its requests
-    while one is left (nothing written), otherwise with a new lease counted in the shared counter.
-
-    A count in a transaction that may yet roll back reserves nothing to hold: one request.
-    """
-    now = time.time() if now is None else now
-    usage = LEASES.take(name, rate, now)
-    if usage is not None:
-        return usage
-    amount = 1 if counted_in_transaction() else LEASES.size(name, rate, now)
-    return LEASES.grant(name, rate, charge(name, rate, now, amount=amount), amount, now)
-
-
-LEASE_MAX = 32  # requests
-LEASE_SHARE = 64  # a lease is at most this fraction of what is left of the limit
-
-
-@dataclass
-class _Lease:
-    window: tuple[int, int]  # the window's period and number
-    last: int  # the highest count this process has seen the counter reach in the window
-    # The requests counted and not yet made, as [next, last] ranges of places in the window: more
-    # than one when threads of this process counted new leases at the same time.
-    ranges: list[list[int]]
-
-
-class Leases:
-    """This process's leases of requests, one per counter: see the module's docstring."""
-
-    MAX_HELD = 10_000  # beyond this many, the leases are dropped
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._held: dict[str, _Lease] = {}
-
-    def take(self, name: str, rate: Rate, now: float) -> Usage | None:
-        """A request from the lease of counter `name` in the current window, if one is left:
-        where the request stands. None: count with a new lease (`size`, `grant`)."""
-        window, reset = _window(rate, now)
-        with self._lock:
-            lease = self._held.get(name)
-            if lease is None or lease.window != window:
-                return None
-            while lease.ranges and lease.ranges[0][0] > lease.ranges[0][1]:
-                lease.ranges.pop(0)
-            if not lease.ranges:
-                return None
-            count = lease.ranges[0][0]
-            lease.ranges[0][0] += 1
-        return Usage(limit=rate.limit, count=count, reset=reset)
-
-    def size(self, name: str, rate: Rate, now: float) -> int:
-        """How many requests the next lease of counter `name` counts at once: a share of what is
-        left of the limit by the last count this process saw, one near the limit, the most when
-        the limit is exceeded (every request of the window is refused then, each still counted)."""
-        window, _ = _window(rate, now)
-        lease = self._held.get(name)
-        counted = lease.last if lease is not None and lease.window == window else 0
-        if counted >= rate.limit:
-            return LEASE_MAX
-        return max(1, min(LEASE_MAX, (rate.limit - counted) // LEASE_SHARE))
-
-    def grant(self, name: str, rate: Rate, usage: Usage, amount: int, now: float) -> Usage:
-        """Hold the `amount` requests just counted in counter `name` (`usage`: its count after
-        that) as its lease; the first is this request's, returned. Nothing is held if the count
-        failed (0: the counters could not be reached, so the request went uncounted)."""
-        if usage.count == 0:
-            return usage
-        first = usage.count - amount + 1
-        window, _ = _window(rate, now)
-        with self._lock:
-            lease = self._held.get(name)
-            if lease is None or lease.window != window:
-                if len(self._held) >= self.MAX_HELD:
-                    # A dropped lease only leaves its unused requests counted as made.
-                    self._held.clear()
-                lease = self._held[name] = _Lease(window, last=0, ranges=[])
-            lease.last = max(lease.last, usage.count)
-            if amount > 1:
-                lease.ranges.append([first + 1, usage.count])
-        return Usage(limit=usage.limit, count=first, reset=usage.reset)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._held.clear()
-
-
-LEASES = Leases()
+def _read_cache(cache, period_by_key: dict[str, int]) -> dict[str, tuple[int, float]]:
+    now = time.time()
+    windows = {key: _window(key, period, now) for key, period in period_by_key.items()}
+    counts = cache.get_many([window for window, _ in windows.values()])
+    return {
+        key: (int(counts[window]), left)
+        for key, (window, left) in windows.items()
+        if window in counts
+    }

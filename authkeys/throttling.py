@@ -29,8 +29,8 @@ def credential_counter(principal: Principal) -> tuple[str, ratelimit.Rate] | Non
 class CredentialRateThrottle(BaseThrottle):
     """Requests per API key, or per user for a JWT: `API_RATE_LIMIT_PER_KEY` / `…_PER_USER`.
 
-    It counts requests BearerAuthentication has authenticated (`request.auth`, a Principal), in
-    this process's lease of the credential's requests while one is left (ratelimit.count_request).
+    It counts requests BearerAuthentication has authenticated (`request.auth`, a Principal), each
+    in the credential's shared counter (ratelimit.count_request: one statement in the store).
     A credential refused by authentication never gets here: its answer is 401/403, never 429.
     Where the counter stands is kept on the request (`request.rate_limit`), for the RateLimit-*
     headers that authkeys.middleware puts on the response, an error's too.
@@ -87,7 +87,7 @@ class SignInFailureThrottle(BaseThrottle):
 
     def record_failure(self, request) -> None:
         for name, rate in self._counters(request).items():
-            ratelimit.charge(name, rate)
+            ratelimit.count_request(name, rate)
 
     def wait(self) -> int | None:
         return self.wait_seconds

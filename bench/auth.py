@@ -7,9 +7,9 @@
    checks, the organization-id check, the lastUsedAt check, the Principal.
    Then the lastUsedAt write, which a key's first request in a minute makes (every request of a
    key used less often).
-2. Per counter store: the rate-limit charge alone, and the fetch of the key (with organization
+2. Per counter store: the rate-limit count alone, and the fetch of the key (with organization
    and creator) followed by its request's count, as authentication and the throttle make them
-   (the count mostly from this process's lease, a charge once a lease).
+   (every request one statement in the counter store).
 3. GET /api/customers/{id} through Django's WSGI stack in process (django.test.Client: the full
    middleware chain, URL resolution, DRF, the view, JSON rendering, no sockets), sequential,
    with authentication switched off (a fixed Principal, no query, no throttle) and on (API
@@ -137,7 +137,7 @@ def touch_cost(key, writes=200):
 
 
 def store_costs(cache_name, key):
-    """The charge alone, and the key's fetch then its count, in µs."""
+    """The count alone, and the key's fetch then its count, in µs."""
     rate = ratelimit.Rate(limit=10**9, period=60)
     digest = crypto.digest(key)
 
@@ -150,12 +150,12 @@ def store_costs(cache_name, key):
         if cache_name == "database":
             call_command("createcachetable", verbosity=0)
         try:
-            ratelimit.charge("bench", rate)
+            ratelimit.count_request("bench", rate)
         except Exception as error:  # Redis not running: say so and go on
             return f"unavailable ({error.__class__.__name__})"
-        charge = best_microseconds(lambda: ratelimit.charge("bench", rate), 500)
+        count = best_microseconds(lambda: ratelimit.count_request("bench", rate), 500)
         fetch = best_microseconds(fetch_and_count, 2000)
-        return f"charge alone {charge:.0f} µs; the key's fetch then its count {fetch:.0f} µs"
+        return f"count alone {count:.0f} µs; the key's fetch then its count {fetch:.0f} µs"
 
 
 def server_pids(cache_name) -> list[int]:

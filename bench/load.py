@@ -30,9 +30,8 @@ endpoint answers 404 or 405 is skipped, with a note.
 
 The servers' rate limits are raised so that no request is refused: every request is still
 counted, but a benchmark faster than 600 requests a minute per key would otherwise measure 429s.
-Far from that raised limit the counts are made in leases of 32 requests (authkeys/ratelimit.py);
-a key at the default limit counts leases of at most 9: one write per 9 requests instead of 32,
-about 7 µs more of PostgreSQL's CPU per request.
+Every request is counted with one statement in the counter store (authkeys/ratelimit.py),
+whatever the limit.
 """
 
 import argparse

@@ -126,12 +126,8 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit counters are keyed by ids, which a new test database can hand out again; so are
-    this process's leases of them."""
+    """Rate-limit counters are keyed by ids, which a new test database can hand out again."""
     from django.core.cache import caches
-
-    from authkeys import ratelimit
 
     for cache in caches.all():
         cache.clear()
-    ratelimit.LEASES.clear()

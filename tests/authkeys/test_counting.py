@@ -1,13 +1,10 @@
-"""The throttle counts a credential's requests a few at a time.
+"""The throttle counts every request of a credential in its shared counter.
 
-Authentication finds the credential (one query); CredentialRateThrottle counts the request. A count
-in the shared counter reserves a lease of the credential's next requests in this process
-(authkeys.ratelimit.Leases), which are then counted without writing: most requests run the lookup
-alone, and one in a lease also the counter's upsert (with the counters in the database, the
-production default). What a client sees is the same whichever store keeps the counters.
+Authentication finds the credential (one query); CredentialRateThrottle counts the request with
+one statement in the counter store: with the counters in the database (the production default),
+the counter's upsert. What a client sees is the same whichever store keeps the counters.
 
-Leases are taken outside a transaction only (a count that could be rolled back reserves nothing),
-so the tests that watch them run as requests are served: outside the test's transaction.
+The tests that watch the statements run as requests are served: outside the test's transaction.
 """
 
 import logging
@@ -60,58 +57,46 @@ def writes_counters(context) -> list[str]:
     return [q["sql"] for q in context.captured_queries if "authkeys_ratelimitcounter" in q["sql"]]
 
 
-LEASE = 600 // ratelimit.LEASE_SHARE  # a new lease of the default limit, 600 a minute
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_keys_requests_are_counted_a_lease_at_a_time(
+def test_each_of_a_keys_requests_is_counted_with_one_upsert(
     database_cache, key_client, tenant, max_queries
 ):
     # The first request opens the window: it also clears ended windows and notes lastUsedAt.
     response = key_client.get(url(tenant))
     assert remaining(response) == 599
-    assert counter_of(f"key:{tenant.api_key.pk}") == LEASE  # the whole lease is counted
+    assert counter_of(f"key:{tenant.api_key.pk}") == 1
 
-    for made in range(2, LEASE + 1):  # the rest of the lease: the lookup alone, nothing written
-        with max_queries(2) as leased:  # the key; the customer
+    for made in range(2, 12):
+        with max_queries(3) as counted:  # the key; the counter's upsert; the customer
             response = key_client.get(url(tenant))
         assert (response.status_code, remaining(response)) == (200, 600 - made)
-        assert writes_counters(leased.context) == []
-    assert counter_of(f"key:{tenant.api_key.pk}") == LEASE
-
-    with max_queries(3) as next_lease:  # the key; the next lease's count; the customer
-        response = key_client.get(url(tenant))
-    assert (response.status_code, remaining(response)) == (200, 600 - LEASE - 1)
-    assert len(writes_counters(next_lease.context)) == 1
-    assert counter_of(f"key:{tenant.api_key.pk}") == LEASE + (600 - LEASE) // 64
+        assert len(writes_counters(counted.context)) == 1
+        assert counter_of(f"key:{tenant.api_key.pk}") == made
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_users_requests_with_a_jwt_are_counted_a_lease_at_a_time(
+def test_each_of_a_users_requests_with_a_jwt_is_counted_with_one_upsert(
     database_cache, jwt_client, tenant, max_queries
 ):
     jwt_client.get(url(tenant))  # opens the window
-    for _ in range(LEASE - 1):
-        with max_queries(2) as leased:  # the membership; the customer
-            jwt_client.get(url(tenant))
-        assert writes_counters(leased.context) == []
-    with max_queries(3) as next_lease:  # the membership; the next lease's count; the customer
-        response = jwt_client.get(url(tenant))
-    assert (response.status_code, remaining(response)) == (200, 600 - LEASE - 1)
-    assert len(writes_counters(next_lease.context)) == 1
-    assert counter_of(f"user:{tenant.owner.pk}") == LEASE + (600 - LEASE) // 64
+    for made in range(2, 12):
+        with max_queries(3) as counted:  # the membership; the counter's upsert; the customer
+            response = jwt_client.get(url(tenant))
+        assert (response.status_code, remaining(response)) == (200, 600 - made)
+        assert len(writes_counters(counted.context)) == 1
+    assert counter_of(f"user:{tenant.owner.pk}") == 11
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_throttle_counts_in_the_counter_charge_counts_in(store, key_client, tenant):
+def test_the_throttle_counts_in_the_counter_sign_in_failures_count_in(store, key_client, tenant):
     rate = ratelimit.Rate.for_scope("api_key")
-    ratelimit.charge(f"key:{tenant.api_key.pk}", rate)
+    ratelimit.count_request(f"key:{tenant.api_key.pk}", rate)
 
     response = key_client.get(url(tenant))
 
     assert remaining(response) == rate.limit - 2
     [usage] = ratelimit.peek([f"key:{tenant.api_key.pk}"], {f"key:{tenant.api_key.pk}": rate})
-    assert usage.count == 1 + rate.limit // ratelimit.LEASE_SHARE  # the charge, and a lease
+    assert usage.count == 2
 
 
 def test_a_refused_key_is_answered_401_without_rate_limit_headers_and_not_counted(
@@ -153,12 +138,12 @@ def test_the_request_that_opens_a_window_clears_the_windows_that_ended(
     database_cache, key_client, tenant
 ):
     RateLimitCounter.objects.create(
-        name="ratelimit:key:old:60:1", count=7, expires_at=timezone.now() - timedelta(minutes=5)
+        name="ratelimit:key:old:60", count=7, expires_at=timezone.now() - timedelta(minutes=5)
     )
 
     assert key_client.get(url(tenant)).status_code == 200
 
-    assert list(RateLimitCounter.objects.values_list("count", flat=True)) == [LEASE]
+    assert list(RateLimitCounter.objects.values_list("count", flat=True)) == [1]
 
 
 def authenticate_and_count(tenant) -> ratelimit.Usage:
@@ -176,7 +161,7 @@ def runs_until_prepared() -> int:
 @pytest.mark.postgres_only
 def test_postgresql_plans_the_count_once_per_connection(database_cache, tenant):
     runs = runs_until_prepared()
-    with limits(api_key="60/minute"):  # a lease of one request: every request counts
+    with limits(api_key="60/minute"):
         for _ in range(runs):
             usage = authenticate_and_count(tenant)
     with connection.cursor() as cursor:
@@ -189,7 +174,7 @@ def test_postgresql_plans_the_count_once_per_connection(database_cache, tenant):
 @pytest.mark.postgres_only
 def test_a_rolled_back_savepoint_does_not_break_the_prepared_statements(database_cache, tenant):
     runs = runs_until_prepared()
-    with limits(api_key="60/minute"):  # a lease of one request: every request counts
+    with limits(api_key="60/minute"):
         for _ in range(runs):
             authenticate_and_count(tenant)  # the lookup and the count prepared by the last
         try:
@@ -203,10 +188,12 @@ def test_a_rolled_back_savepoint_does_not_break_the_prepared_statements(database
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_requests_are_counted_from_a_lease(database_cache, tenant):
+def test_outside_a_transaction_each_request_is_counted_in_the_shared_counter(
+    database_cache, tenant
+):
     counts = [authenticate_and_count(tenant).count for _ in range(4)]
     assert counts == [1, 2, 3, 4]
-    assert counter_of(f"key:{tenant.api_key.pk}") == LEASE
+    assert counter_of(f"key:{tenant.api_key.pk}") == 4
     assert not connection.in_atomic_block
 
 
@@ -216,14 +203,11 @@ def test_a_count_that_fails_lets_the_request_through_uncounted(
     database_cache, key_client, tenant, caplog
 ):
     # The key's counter at the largest bigint: counting once more fails in the database.
-    now = timezone.now()
-    window = int(now.timestamp() // 60)
-    for number in (window, window + 1):
-        RateLimitCounter.objects.create(
-            name=f"ratelimit:key:{tenant.api_key.pk}:60:{number}",
-            count=2**63 - 1,
-            expires_at=now + timedelta(minutes=5),
-        )
+    RateLimitCounter.objects.create(
+        name=f"ratelimit:key:{tenant.api_key.pk}:60",
+        count=2**63 - 1,
+        expires_at=timezone.now() + timedelta(minutes=5),
+    )
 
     with caplog.at_level(logging.WARNING):
         response = key_client.get(url(tenant))

@@ -70,7 +70,7 @@ def test_auto_complete_without_a_keyword_lists_the_first_by_name_up_to_the_limit
 
 def test_auto_complete_queries_do_not_grow_with_the_limit(tenant, key_client):
     CustomerFactory.create_batch(20, organization=tenant.organization)
-    key_client.get("/api/contacts/auto-complete?limit=2")  # warm: the key's lease
+    key_client.get("/api/contacts/auto-complete?limit=2")  # warm: notes lastUsedAt
 
     with CaptureQueriesContext(connection) as few:
         key_client.get("/api/contacts/auto-complete?limit=2&keyword=a")

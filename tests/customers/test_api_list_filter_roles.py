@@ -223,7 +223,7 @@ def test_ten_thousand_conditions_as_json_are_a_400_too(tenant, key_client):
 def test_filtering_loads_no_rows_into_python(
     tenant, key_client, book, django_assert_max_num_queries
 ):
-    key_client.get(URL)  # the key's lease, so that both requests below count the same
+    key_client.get(URL)  # notes lastUsedAt, so that both requests below count the same
     plain = key_client.get(f"{URL}?pageSize=2")
     with django_assert_max_num_queries(4) as filtered:
         response = key_client.get(
