@@ -202,39 +202,63 @@ def test_a_keys_rate_limit_holds_across_both_servers(tenant, limited_cluster):
     assert RateLimitCounter.objects.exists()  # counted in the shared database
 
 
+@pytest.fixture
+def passwords(tenant, settings) -> tuple[dict, dict]:
+    """Sign-in bodies for the tenant's owner: a wrong password, the right one."""
+    # The servers check with production's hashers, not the tests' fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    tenant.owner.set_password(PASSWORD)
+    tenant.owner.save()
+    email = tenant.owner.email
+    return {"email": email, "password": "not the password"}, {"email": email, "password": PASSWORD}
+
+
+def sign_in(cluster, body: dict, source: str, **headers):
+    return cluster.call("/api/auth/token", "POST", body, headers, source=source)
+
+
 def test_failed_sign_ins_are_counted_per_client_address_behind_the_proxy(
-    tenant, limited_cluster, settings
+    limited_cluster, passwords
 ):
     """Two clients, two loopback source addresses: HAProxy's forwardfor tells the servers which
     one connected (the last X-Forwarded-For address, DJANGO_NUM_PROXIES=1). One client's failures
     lock it out on both servers, and not the other client; a forged X-Forwarded-For does not
     help, because HAProxy appends the real address after it."""
-    # The servers hash with production's hashers, not the tests' fast one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    tenant.owner.set_password(PASSWORD)
-    tenant.owner.save()
-    email = tenant.owner.email
-    wrong = {"email": email, "password": "not the password"}
-    right = {"email": email, "password": PASSWORD}
-
-    def sign_in(body, source, **headers):
-        return limited_cluster.call("/api/auth/token", "POST", body, headers, source=source)
-
-    failures = [sign_in(wrong, "127.0.0.2") for _ in range(SIGN_IN_FAILURES_PER_ADDRESS)]
+    wrong, right = passwords
+    failures = [
+        sign_in(limited_cluster, wrong, "127.0.0.2") for _ in range(SIGN_IN_FAILURES_PER_ADDRESS)
+    ]
     assert [f.status for f in failures] == [401] * SIGN_IN_FAILURES_PER_ADDRESS
     assert {f.served_by for f in failures} == set(SERVERS)
 
-    locked_out = [sign_in(right, "127.0.0.2") for _ in SERVERS]
+    locked_out = [sign_in(limited_cluster, right, "127.0.0.2") for _ in SERVERS]
     assert [a.status for a in locked_out] == [429, 429]
     assert {a.served_by for a in locked_out} == set(SERVERS)
-    forged = sign_in(right, "127.0.0.2", **{"X-Forwarded-For": "203.0.113.9"})
+    forged = sign_in(limited_cluster, right, "127.0.0.2", **{"X-Forwarded-For": "203.0.113.9"})
     assert forged.status == 429
 
-    other = sign_in(wrong, "127.0.0.3")
-    assert other.status == 401
-    signed_in = sign_in(right, "127.0.0.3")
+    assert sign_in(limited_cluster, wrong, "127.0.0.3").status == 401
+    signed_in = sign_in(limited_cluster, right, "127.0.0.3")
     assert signed_in.status == 200
     assert signed_in.body["access"]
+
+
+def test_with_the_default_num_proxies_behind_a_proxy_one_client_locks_out_all(passwords, tmp_path):
+    """DJANGO_NUM_PROXIES=0 (the default, right without a proxy) reads the socket's address: behind
+    HAProxy that is HAProxy's for every client, so one client's failures refuse the other too."""
+    cluster = start_cluster(
+        connection.settings_dict, tmp_path, {**limits_env(), "DJANGO_NUM_PROXIES": "0"}
+    )
+    wrong, right = passwords
+    try:
+        failures = [
+            sign_in(cluster, wrong, "127.0.0.2") for _ in range(SIGN_IN_FAILURES_PER_ADDRESS)
+        ]
+        other = sign_in(cluster, right, "127.0.0.3")
+    finally:
+        cluster.close()
+    assert [f.status for f in failures] == [401] * SIGN_IN_FAILURES_PER_ADDRESS
+    assert other.status == 429
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
