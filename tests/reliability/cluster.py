@@ -135,7 +135,7 @@ class Cluster:
     port: int  # HAProxy's
     ports: dict[str, int]  # each server's own
     processes: dict[str, subprocess.Popen]
-    logs: dict[str, Path]
+    logs: dict[str, Path]  # each server's, and HAProxy's
     haproxy: subprocess.Popen | None = None
 
     def call(self, path: str, method: str = "GET", body=None, headers=None, **kwargs):
@@ -153,6 +153,10 @@ class Cluster:
                 if record.get("message") == "request":
                     ids.add(record["request_id"])
         return ids
+
+    def haproxy_log(self) -> str:
+        """HAProxy's warnings, such as a server taken out by its checks."""
+        return self.logs["haproxy"].read_text()
 
     def stop(self, name: str, sig: signal.Signals) -> None:
         """Signal the server's master and worker alike, as a machine going away would."""
@@ -211,11 +215,11 @@ def start_cluster(database: dict, workdir: Path, env: dict | None = None) -> Clu
                 port=cluster.port, inter=CHECK_INTERVAL_MS, fall=FALL, servers=servers
             )
         )
-        cluster.haproxy = subprocess.Popen(  # noqa: S603
-            [haproxy, "-f", str(config), "-db"],
-            stdout=(workdir / "haproxy.log").open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        cluster.logs["haproxy"] = workdir / "haproxy.log"
+        with cluster.logs["haproxy"].open("w") as log:
+            cluster.haproxy = subprocess.Popen(  # noqa: S603
+                [haproxy, "-f", str(config), "-db"], stdout=log, stderr=subprocess.STDOUT
+            )
         served = set()
 
         def both_serve() -> bool:
