@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -124,10 +125,12 @@ def wait_until(ready, what: str, seconds: float = 30) -> None:
 
 
 def database_url(settings: dict) -> str:
-    return (
-        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
+    """The test database, as the servers' DATABASE_URL."""
+    user = quote(settings["USER"], safe="")
+    if settings.get("PASSWORD"):
+        user += ":" + quote(settings["PASSWORD"], safe="")
+    host = settings["HOST"] or "127.0.0.1"
+    return f"postgres://{user}@{host}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
 @dataclass
