@@ -88,7 +88,9 @@ def create_new(cursor, staging: Staging, *, action: str, actor: Actor) -> int:
     ids = [row[0] for row in cursor.fetchall()]
     attributes = [field.attribute for field in staging.fields]
     for start in range(0, len(ids), ORM_BATCH):
-        customers = Customer.objects.filter(pk__in=ids[start : start + ORM_BATCH])
+        customers = Customer.objects.filter(
+            organization_id=staging.organization_id, pk__in=ids[start : start + ORM_BATCH]
+        )
         CustomerChange.objects.bulk_create(
             change_row(
                 customer=customer,
@@ -112,7 +114,7 @@ def update_matched(cursor, staging: Staging, *, action: str, actor: Actor) -> in
     now = timezone.now()
     if is_postgres():
         return _update_set_wise(cursor, staging, fields, action, actor, now)
-    return _update_in_batches(cursor, fields, action, actor, now)
+    return _update_in_batches(cursor, staging, fields, action, actor, now)
 
 
 def _new(field) -> str:
@@ -153,7 +155,7 @@ def _update_set_wise(cursor, staging, fields, action, actor, now) -> int:
     return cursor.rowcount
 
 
-def _update_in_batches(cursor, fields, action, actor, now) -> int:
+def _update_in_batches(cursor, staging, fields, action, actor, now) -> int:
     columns = [model_field(field).column for field in fields]
     cursor.execute(
         f"SELECT customer_id, {', '.join(columns)} FROM {TABLE} "
@@ -161,7 +163,9 @@ def _update_in_batches(cursor, fields, action, actor, now) -> int:
     )
     updated = 0
     while rows := cursor.fetchmany(ORM_BATCH):
-        customers = Customer.objects.in_bulk([row[0] for row in rows])
+        customers = Customer.objects.filter(organization_id=staging.organization_id).in_bulk(
+            [row[0] for row in rows]
+        )
         changed_customers, rows_of_history, written = [], [], set()
         for customer_id, *values in rows:
             customer = customers[customer_id]

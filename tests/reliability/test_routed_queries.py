@@ -121,6 +121,7 @@ def test_each_tenant_route_names_the_organization_in_every_statement(
     assert unrouted(statements) == []
 
 
+@pytest.mark.postgres_only  # SQLite's import updates through bulk_update, by id; no shards there
 def test_the_import_flow_names_the_organization_in_every_statement(tenant, key_client):
     body = b"Type,Name,Code,Currency\nbusiness,Routed,R-1,USD\nbusiness,Updated,CODE,USD\n"
     Customer.objects.filter(pk=tenant.customer.pk).update(code="CODE")
