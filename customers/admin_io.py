@@ -28,7 +28,6 @@ from .importing.export import EXPORT_FORMATS, customer_export
 from .importing.readers import FORMATS, FileRefused, format_for
 from .importing.service import MATCHES, MODES, ImportRefused
 from .models import ImportUpload
-from .services import customer_import
 
 # The session names the previewed upload; the file itself is in the database (importing/uploads),
 # so the confirmation works whichever server receives it, within the upload's day.
@@ -205,15 +204,9 @@ class CustomerImportExportMixin:
 
     def _run(self, request, form, upload: ImportUpload, *, dry_run: bool):
         try:
-            with uploads.read(upload) as stream:
-                return customer_import(
-                    organization=upload.organization,
-                    stream=stream,
-                    fmt=upload.format,
-                    actor=Actor(door=Door.IMPORT, user=request.user),
-                    dry_run=dry_run,
-                    **upload.params,
-                )
+            return uploads.run(
+                upload, actor=Actor(door=Door.IMPORT, user=request.user), dry_run=dry_run
+            )
         except ImportRefused as error:
             if form is not None:
                 form.add_error("file", str(error))

@@ -47,7 +47,6 @@ from customers.importing.export import customer_export, write_rows
 from customers.importing.readers import FileRefused
 from customers.importing.service import MATCHES, MODES, ImportRefused
 from customers.models import Customer, ImportUpload
-from customers.services import customer_import
 
 RESOURCE = "Customer"
 RESOURCE_SPELLINGS = ("customers", "customer", "Customers", "Customer")
@@ -296,18 +295,9 @@ class ImportStep(APIView):
                 "Map the file's columns first: POST /api/import/{id}/mapping.",
             )
         principal = self.request.auth
+        actor = Actor(door=Door.IMPORT, user=principal.user, api_key=principal.api_key)
         try:
-            with uploads.read(upload) as stream:
-                return customer_import(
-                    organization=upload.organization,
-                    stream=stream,
-                    fmt=upload.format,
-                    actor=Actor(door=Door.IMPORT, user=principal.user, api_key=principal.api_key),
-                    dry_run=dry_run,
-                    mapping=uploads.column_mapping(upload.mapping),
-                    date_formats=uploads.date_formats(upload.mapping),
-                    **upload.params,
-                )
+            return uploads.run(upload, actor=actor, dry_run=dry_run)
         except ImportRefused as error:
             raise ApplicationError(400, "IMPORTED_FILE_INVALID", str(error)) from None
 

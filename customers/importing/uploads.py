@@ -205,6 +205,26 @@ def imported(upload: ImportUpload, answer: dict) -> None:
     _parts_of(upload).delete()
 
 
+def run(upload: ImportUpload, *, actor, dry_run: bool):
+    """customer_import on the upload's file, with its options and its mapping if it has one (the
+    back office's uploads have none: their own header names the fields). ImportRefused if the
+    file cannot be imported at all."""
+    from ..services import customer_import  # the service imports this package's machinery
+
+    mapping = upload.mapping
+    with read(upload) as stream:
+        return customer_import(
+            organization=upload.organization,
+            stream=stream,
+            fmt=upload.format,
+            actor=actor,
+            dry_run=dry_run,
+            mapping=None if mapping is None else column_mapping(mapping),
+            date_formats=None if mapping is None else date_formats(mapping),
+            **upload.params,
+        )
+
+
 def read(upload: ImportUpload) -> BinaryIO:
     """The upload's file, from its first byte; the caller closes it."""
     copy = _spool()
