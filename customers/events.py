@@ -22,12 +22,18 @@ at the import's end. An organization's first event is position 1 (history record
 feed existed sits at 0 and below, without snapshots). Retention: the feed serves
 `EVENT_RETENTION_DAYS`; `purge_expired` drops the snapshots of older events, and the history
 itself stays.
+
+Other systems are told through `written`, a signal sent inside the transaction that wrote an
+organization's events (`announce`), only when the organization has a webhook endpoint
+(`Organization.delivers_webhooks`). The webhooks app, a layer above, answers it by queueing its
+dispatch job in that same transaction: the job exists if and only if the change commits.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections, router, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from common.fields import json_value
@@ -46,6 +52,9 @@ TYPES = {
 }
 ACTIONS = {event_type: action for action, event_type in TYPES.items()}
 NUMBER_BATCH = 2000
+
+# Sent with `organization_id` inside the transaction that wrote the organization's events.
+written = Signal()
 
 _COUNTER = EventCounter._meta.db_table
 _CHANGES = CustomerChange._meta.db_table
@@ -93,6 +102,13 @@ def record(rows: list[CustomerChange]) -> None:
         for offset, row in enumerate(rows):
             row.position = first + offset
         CustomerChange.objects.bulk_create(rows)
+
+
+def announce(organization) -> None:
+    """Tell the listeners of `written` that this transaction wrote the organization's events;
+    free where no webhook endpoint listens (the flag comes with the organization's row)."""
+    if organization.delivers_webhooks:
+        written.send(sender=CustomerChange, organization_id=organization.pk)
 
 
 def number_pending(organization_id: int) -> int:

@@ -149,6 +149,7 @@ def customer_create(*, organization: Organization, data: dict, actor: Actor) -> 
         actor=actor,
         changes={attribute: (None, getattr(customer, attribute)) for attribute in data},
     )
+    events.announce(organization)
     return customer
 
 
@@ -191,22 +192,27 @@ def _edit(
 ) -> Customer:
     """Apply `changes_for(customer)` ({attribute: value}; it may refuse by raising) to one
     customer, optimistically first (the module's docstring says how)."""
-    with _savepoint_if_nested(Customer):
+    with _optimistic_transaction(organization):
         customer = _current_customer(organization, customer_id, if_match)
         if _apply(customer, changes_for(customer), action=action, actor=actor):
+            events.announce(organization)
             return customer
     with transaction.atomic():
         customer = _locked_customer(organization, customer_id, if_match)
         if not _apply(customer, changes_for(customer), action=action, actor=actor):
             raise DatabaseError("A customer changed while its row was locked.")
+        events.announce(organization)
     return customer
 
 
-def _savepoint_if_nested(model):
+def _optimistic_transaction(organization: Organization):
     """Inside a caller's transaction, a savepoint, so that a refused write leaves that transaction
-    usable. Outside one, nothing: the write is one statement, atomic by itself."""
-    using = router.db_for_write(model)
-    return transaction.atomic(using=using) if connections[using].in_atomic_block else nullcontext()
+    usable. Outside one, nothing: the write is one statement, atomic by itself; unless webhooks
+    listen, whose dispatch job must commit with it (events.announce): then a transaction."""
+    using = router.db_for_write(Customer)
+    if connections[using].in_atomic_block or organization.delivers_webhooks:
+        return transaction.atomic(using=using)
+    return nullcontext()
 
 
 def _apply(customer: Customer, changes: dict, *, action: str, actor: Actor) -> bool:
@@ -367,6 +373,7 @@ def customer_delete(
         changes={"display_name": (customer.display_name, None)},
     )
     Customer.objects.filter(organization=organization, pk=customer.pk).delete()
+    events.announce(organization)
     return customer_id
 
 
@@ -434,6 +441,7 @@ def customer_bulk_delete(
         ]
     )
     Customer.objects.filter(organization=organization, pk__in=deletable).delete()
+    events.announce(organization)
     return check.deletable_ids
 
 
@@ -510,6 +518,7 @@ def customer_import(
                 result.unchanged = matched - result.updated
             if not dry_run:
                 events.number_pending(organization.pk)  # the set-wise history, as events
+                events.announce(organization)
             run.staging.drop(cursor)
             result.applied = True
             if dry_run:

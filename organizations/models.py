@@ -90,6 +90,12 @@ class Organization(models.Model):
         help_text="How answers spell their keys, for every credential of the organization that "
         "does not choose for itself.",
     )
+    delivers_webhooks = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Whether an active webhook endpoint listens to the organization's events; kept "
+        "by webhooks.services, so that a change wakes the delivery worker only where one does.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
