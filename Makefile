@@ -19,7 +19,7 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py setup_demo --base-url http://127.0.0.1:$(PORT)
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	scripts/run $(PORT)
 
 test: install
 	$(BIN)/pytest

@@ -7,12 +7,14 @@ from common.health import healthz, readyz
 from common.metrics import metrics
 from common.views import api_not_found
 from customers.api.urls import urlpatterns as customer_patterns
+from webhooks.urls import urlpatterns as webhook_patterns
 
 # Customers first: the busiest routes resolve without trying the sign-in and key patterns first.
 # Listed, not include()d: each include is a resolver level that every request walks.
 api_patterns = [
     *customer_patterns,
     *authkey_patterns,
+    *webhook_patterns,
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says.

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "organizations",
     "authkeys",
     "customers",
+    "webhooks",
 ]
 
 # Sessions, the session's user and messages are the admin's: common.middleware passes /api/ by them.
@@ -96,6 +97,9 @@ if POSTGRESQL:
     )
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = TRANSACTION_POOLING
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Webhook delivery's job engine keeps its jobs in PostgreSQL (webhooks/tasks.py says why).
+if POSTGRESQL:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("webhooks"), "procrastinate.contrib.django")
 
 AUTH_USER_MODEL = "organizations.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -117,6 +121,28 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 # How long the event feed (GET /api/events) keeps an event; an older cursor is answered 410.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=90)
+# Webhooks (webhooks/): each attempt's time limit, unless the endpoint sets its own; how long a
+# failing delivery is retried, with back-off from BASE to MAX seconds between attempts; after how
+# long of failing an endpoint is disabled; the worker's periodic sweep; when a silent worker's
+# jobs are taken over. WEBHOOKS_ALLOW_LOOPBACK_HTTP admits http:// and loopback addresses: for
+# development and tests only (`check --deploy` warns).
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_RETRY_DAYS = env.float("WEBHOOK_RETRY_DAYS", default=3)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
+WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=3)
+WEBHOOK_SWEEP_CRON = env("WEBHOOK_SWEEP_CRON", default="* * * * *")
+WEBHOOK_STALLED_AFTER_SECONDS = env.float("WEBHOOK_STALLED_AFTER_SECONDS", default=30)
+WEBHOOKS_ALLOW_LOOPBACK_HTTP = env.bool("WEBHOOKS_ALLOW_LOOPBACK_HTTP", default=False)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "queues": ["webhooks"],
+    "concurrency": env.int("WEBHOOK_WORKER_CONCURRENCY", default=8),
+    "delete_jobs": "successful",
+    "update_heartbeat_interval": max(1.0, WEBHOOK_STALLED_AFTER_SECONDS / 3),
+    "stalled_worker_timeout": WEBHOOK_STALLED_AFTER_SECONDS,
+    # Jobs queued are announced at once (LISTEN/NOTIFY); retries that come due are found by this.
+    "fetch_job_polling_interval": env.float("WEBHOOK_WORKER_POLL_SECONDS", default=5),
+}
 # The largest file `POST /api/import/file` takes (413 beyond), refused before it is read.
 API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=100 * 1024 * 1024)
 
@@ -223,9 +249,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     # One INFO line per request (common.requestlog), under DJANGO_LOG_LEVEL like every other
     # line; DJANGO_REQUEST_LOG=false turns it off alone.
-    "loggers": (
-        {}
-        if env.bool("DJANGO_REQUEST_LOG", default=True)
-        else {"counterpart.requests": {"level": "WARNING"}}
-    ),
+    "loggers": {
+        # Every process that loads the apps registers the webhook tasks; that is not news.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},
+        **(
+            {}
+            if env.bool("DJANGO_REQUEST_LOG", default=True)
+            else {"counterpart.requests": {"level": "WARNING"}}
+        ),
+    },
 }

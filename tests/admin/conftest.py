@@ -9,7 +9,7 @@ from organizations.models import Membership
 
 from ..factories import MembershipFactory, UserFactory
 
-BACK_OFFICE_APPS = ("customers", "organizations", "authkeys")
+BACK_OFFICE_APPS = ("customers", "organizations", "authkeys", "webhooks")
 
 
 def make_staff(user):
