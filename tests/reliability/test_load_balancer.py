@@ -6,6 +6,9 @@ round-robin alternates the servers; `X-Served-By` (HAProxy's) and each server's 
 say which one answered. PostgreSQL only: two servers share one database server, not a file.
 """
 
+import http.client
+import http.cookies
+import re
 import signal
 import subprocess
 import threading
@@ -364,3 +367,86 @@ def test_the_rate_limit_holds_across_both_servers_with_redis(tenant, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class Browser:
+    """A back-office user's browser, through the balancer: cookies kept by hand (production
+    marks them Secure, and these servers speak plain HTTP on loopback)."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.cookies: dict[str, str] = {}
+
+    def request(self, path, method="GET", fields=None, files=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if fields is not None:
+            fields = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **fields}
+            boundary = uuid.uuid4().hex
+            parts = [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                for name, value in fields.items()
+            ]
+            for name, (filename, content) in (files or {}).items():
+                parts.append(
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                    f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n'
+                )
+            body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+            headers["Referer"] = f"http://127.0.0.1:{self.cluster.port}{path}"
+        connection = http.client.HTTPConnection("127.0.0.1", self.cluster.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers={"Host": "127.0.0.1", **headers})
+            response = connection.getresponse()
+            text = response.read().decode(errors="replace")
+        finally:
+            connection.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            morsel = http.cookies.SimpleCookie(header)
+            self.cookies.update({name: value.value for name, value in morsel.items()})
+        return response.status, response.headers.get("X-Served-By"), text
+
+
+def test_an_admin_import_previewed_on_one_server_is_confirmed_on_the_other(
+    tenant, cluster, passwords
+):
+    tenant.owner.is_staff = True
+    tenant.owner.is_superuser = True
+    tenant.owner.save(update_fields=["is_staff", "is_superuser"])
+    browser = Browser(cluster)
+    browser.request("/admin/login/")
+    status, _, _ = browser.request(
+        "/admin/login/?next=/admin/",
+        "POST",
+        {"username": tenant.owner.email, "password": PASSWORD},
+    )
+    assert status == 302
+    assert "sessionid" in browser.cookies
+    browser.request("/admin/customers/customer/import/")
+
+    status, uploaded_by, page = browser.request(
+        "/admin/customers/customer/import/",
+        "POST",
+        {"organization": tenant.organization.pk, "mode": "create", "match": "code", "format": ""},
+        {
+            "file": (
+                "two.csv",
+                "customerType,displayName,code,currencyCode\n"
+                "business,Balanced A,LB-A,USD\nbusiness,Balanced B,LB-B,USD\n",
+            )
+        },
+    )
+    assert status == 200, page[:500]
+    token = re.search(r'name="confirm" value="([^"]+)"', page).group(1)
+    assert not Customer.objects.filter(code__startswith="LB-").exists()  # a preview writes nothing
+
+    status, confirmed_by, _ = browser.request(
+        "/admin/customers/customer/import/", "POST", {"confirm": token}
+    )
+
+    assert status == 302
+    assert {uploaded_by, confirmed_by} == set(SERVERS)
+    imported = Customer.objects.filter(organization=tenant.organization, code__startswith="LB-")
+    assert sorted(imported.values_list("code", flat=True)) == ["LB-A", "LB-B"]
+    assert CustomerChange.objects.filter(customer_id__in=imported.values("pk")).count() == 2
