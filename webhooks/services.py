@@ -360,3 +360,14 @@ def _finish(delivery, status, *, status_code=None, error="", at=None) -> None:
         error=delivery.error,
         delivered_at=delivery.delivered_at,
     )
+
+
+def purge_expired(now=None) -> int:
+    """Delete finished deliveries older than the event retention; answers how many."""
+    cutoff = (now or timezone.now()) - events.retention()
+    deleted, _ = (
+        WebhookDelivery.objects.filter(created_at__lt=cutoff)
+        .exclude(status=Status.PENDING)
+        .delete()
+    )
+    return deleted

@@ -15,6 +15,8 @@ are jobs scheduled in the database; its workers' heartbeats find the jobs of a k
   cursor) finds its delivery done and sends nothing.
 - `sweep`, every minute (WEBHOOK_SWEEP_CRON): dispatches organizations whose endpoints lag the
   feed (an endpoint made while a change was in flight), and retries the jobs of stalled workers.
+- `purge`, hourly: deletes finished deliveries older than EVENT_RETENTION_DAYS (the events they
+  carried are gone from the feed by then) and the finished jobs of this queue as old.
 """
 
 import random
@@ -26,6 +28,7 @@ from django.db.models import OuterRef, Subquery
 from procrastinate import BaseRetryStrategy, RetryDecision
 from procrastinate.contrib.django import app
 
+from customers import events
 from customers.models import EventCounter
 
 from . import services
@@ -111,6 +114,19 @@ async def sweep(timestamp: int) -> None:
     )
     for job in stalled:
         await app.job_manager.retry_job(job)
+
+
+@app.periodic(cron="17 * * * *")
+@app.task(name="webhooks.purge", queue=QUEUE, queueing_lock="webhooks:purge")
+async def purge(timestamp: int) -> None:
+    await sync_to_async(services.purge_expired)()
+    await app.job_manager.delete_old_jobs(
+        nb_hours=int(events.retention().total_seconds() // 3600),
+        queue=QUEUE,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
 
 
 def _dispatch_lagging() -> None:

@@ -1,7 +1,10 @@
 """`/api/webhooks…`: managed by an organization's owners and admins; every bad URL refused."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers.models import CustomerChange
@@ -284,3 +287,24 @@ def test_a_delivery_to_a_url_that_now_resolves_to_loopback_is_refused_unsent(ten
     assert "loopback" in delivery.error
     assert delivery.response_status is None
     assert Organization.objects.get(pk=tenant.organization.pk).delivers_webhooks
+
+
+@postgres_only
+def test_finished_deliveries_older_than_the_retention_are_purged(tenant, key_client, settings):
+    endpoint = services.endpoint_create(
+        organization=tenant.organization, name="x", url=PUBLIC_URL, event_types=["*"]
+    )
+    for name in ("Old", "Older", "Pending"):
+        key_client.patch(
+            f"/api/customers/{tenant.customer.pk}", {"displayName": name}, format="json"
+        )
+    tasks.dispatch(organization_id=tenant.organization.pk)
+    old, older, pending = WebhookDelivery.objects.order_by("id")
+    long_ago = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS + 1)
+    WebhookDelivery.objects.filter(pk__in=[old.pk, pending.pk]).update(created_at=long_ago)
+    WebhookDelivery.objects.filter(pk__in=[old.pk, older.pk]).update(status="succeeded")
+
+    assert services.purge_expired() == 1
+
+    assert list(WebhookDelivery.objects.order_by("id")) == [older, pending]
+    assert WebhookEndpoint.objects.get() == endpoint
