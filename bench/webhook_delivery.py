@@ -34,8 +34,10 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
+from customers.models import Customer, CustomerChange  # noqa: E402
 from organizations.models import Organization  # noqa: E402
 from webhooks import services  # noqa: E402
+from webhooks.models import WebhookEndpoint  # noqa: E402
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -57,8 +59,16 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def drop_bench_organization() -> None:
+    for organization in Organization.objects.filter(name="bench-webhooks"):
+        WebhookEndpoint.objects.filter(organization=organization).delete()
+        CustomerChange.objects.filter(organization=organization).delete()
+        Customer.objects.filter(organization=organization).delete()
+        organization.delete()
+
+
 def run(events: int, concurrency: int, port: int) -> float:
-    Organization.objects.filter(name="bench-webhooks").delete()
+    drop_bench_organization()
     organization = Organization.objects.create(name="bench-webhooks", base_currency="USD")
     services.endpoint_create(
         organization=organization,
@@ -79,7 +89,7 @@ def run(events: int, concurrency: int, port: int) -> float:
     env = {
         **os.environ,
         "WEBHOOK_WORKER_CONCURRENCY": str(concurrency),
-        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_LOG_LEVEL": os.environ.get("DJANGO_LOG_LEVEL", "WARNING"),
     }
     started = time.perf_counter()
     worker = subprocess.Popen(
@@ -96,7 +106,7 @@ def run(events: int, concurrency: int, port: int) -> float:
     finally:
         worker.terminate()
         worker.wait()
-    Organization.objects.filter(name="bench-webhooks").delete()
+    drop_bench_organization()
     return elapsed
 
 

@@ -234,9 +234,10 @@ def attempt(*, organization_id: int, endpoint_id: int, event_id: int) -> Outcome
     now = timezone.now()
     if status_code is not None and 200 <= status_code < 300:
         _finish(delivery, Status.SUCCEEDED, status_code=status_code, at=now)
-        WebhookEndpoint.objects.filter(
-            organization_id=endpoint.organization_id, pk=endpoint.pk, failing_since__isnull=False
-        ).update(failing_since=None)
+        if endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(
+                organization_id=endpoint.organization_id, pk=endpoint.pk
+            ).update(failing_since=None)
         return Outcome(delivered=True, retry=False)
     error = error or f"The endpoint answered {status_code}."
     disabled = _record_failure(endpoint, now)
