@@ -26,6 +26,12 @@ ErrorEnvelope = inline_serializer(
                     "type": serializers.CharField(),
                     "message": serializers.CharField(),
                     "field": serializers.CharField(required=False),
+                    "candidates": serializers.ListField(
+                        required=False,
+                        child=serializers.DictField(),
+                        help_text="CUSTOMER_POSSIBLE_DUPLICATE: the existing customers it "
+                        "matches (id, displayName, score, reasons).",
+                    ),
                 },
             )
         )

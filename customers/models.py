@@ -318,3 +318,41 @@ class ImportUploadPart(models.Model):
 
     def __str__(self):
         return f"{self.upload} part {self.number}"
+
+
+class CustomerSignal(models.Model):
+    """One normalised identity signal of a customer (customers/matching.py says which): the
+    customers of an organization that share one are found through the `match` index, never by
+    comparing every customer with every other. Kept by customers/duplicates.py on every write."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        CODE = "code", "Code"
+        NAME = "name", "Name"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Deleted with the customer by the services, by organization (never by a cascade).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, related_name="signals", db_index=False
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "customer", "kind", "value"],
+                name="customersignal_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "kind", "value", "customer"], name="customersignal_match"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.value}"

@@ -26,7 +26,7 @@ from common.fields import json_value
 from common.http import IfMatch
 from organizations.models import Branch, Organization
 
-from . import events, queries, selectors
+from . import duplicates, events, matching, queries, selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
 from .models import CODE_TAKEN, Customer, CustomerChange
 
@@ -127,15 +127,54 @@ def check_opening_balance(amount: Decimal, at) -> None:
         )
 
 
+ON_DUPLICATE = ("allow", "reject")
+
+
+def possible_duplicate(matches: list[matching.Match]) -> ApplicationError:
+    listed = ", ".join(
+        f"{match.customer.pk} ({match.customer.display_name}: {', '.join(match.reasons)})"
+        for match in matches
+    )
+    return ApplicationError(
+        409,
+        "CUSTOMER_POSSIBLE_DUPLICATE",
+        f"This customer looks like an existing one: {listed}. Merge them, or create it anyway "
+        "with ?onDuplicate=allow.",
+        extra={"candidates": [match_data(match) for match in matches]},
+    )
+
+
+def match_data(match: matching.Match) -> dict:
+    return {
+        "id": match.customer.pk,
+        "displayName": match.customer.display_name,
+        "score": match.score,
+        "reasons": match.reasons,
+    }
+
+
 @transaction.atomic
-def customer_create(*, organization: Organization, data: dict, actor: Actor) -> Customer:
+def customer_create(
+    *, organization: Organization, data: dict, actor: Actor, on_duplicate: str | None = None
+) -> Customer:
     """Create a customer from validated `data` ({attribute: value}); balance starts at the
-    opening balance."""
+    opening balance.
+
+    A strong match with an existing customer (customers/matching.py) is refused with 409
+    CUSTOMER_POSSIBLE_DUPLICATE when `on_duplicate` is "reject", or when it is None and the
+    organization says so; otherwise the customer is created and the matches are left in its
+    `possible_duplicates`, for the door to show."""
     _require_only(CREATABLE, data)
     customer = Customer(organization=organization, **data)
     check_opening_balance(customer.opening_balance, customer.opening_balance_at)
     check_branch(organization, customer.opening_balance_branch_id)
     customer.balance = customer.opening_balance
+    if on_duplicate is None:
+        on_duplicate = "reject" if organization.reject_possible_duplicates else "allow"
+    strong = duplicates.candidates(customer, organization, threshold=matching.STRONG_THRESHOLD)
+    if strong and on_duplicate == "reject":
+        raise possible_duplicate(strong)
+    customer.possible_duplicates = strong
     try:
         with transaction.atomic():
             customer.save(force_insert=True)
@@ -143,6 +182,7 @@ def customer_create(*, organization: Organization, data: dict, actor: Actor) -> 
         if customer.code is not None:
             raise customer_code_taken() from None
         raise
+    duplicates.store([customer], region=organization.phone_region, replace=False)
     record_change(
         customer=customer,
         action=CustomerChange.Action.CREATE,
@@ -191,13 +231,14 @@ def _edit(
 ) -> Customer:
     """Apply `changes_for(customer)` ({attribute: value}; it may refuse by raising) to one
     customer, optimistically first (the module's docstring says how)."""
+    region = organization.phone_region
     with _savepoint_if_nested(Customer):
         customer = _current_customer(organization, customer_id, if_match)
-        if _apply(customer, changes_for(customer), action=action, actor=actor):
+        if _apply(customer, changes_for(customer), action=action, actor=actor, region=region):
             return customer
     with transaction.atomic():
         customer = _locked_customer(organization, customer_id, if_match)
-        if not _apply(customer, changes_for(customer), action=action, actor=actor):
+        if not _apply(customer, changes_for(customer), action=action, actor=actor, region=region):
             raise DatabaseError("A customer changed while its row was locked.")
     return customer
 
@@ -209,10 +250,11 @@ def _savepoint_if_nested(model):
     return transaction.atomic(using=using) if connections[using].in_atomic_block else nullcontext()
 
 
-def _apply(customer: Customer, changes: dict, *, action: str, actor: Actor) -> bool:
+def _apply(customer: Customer, changes: dict, *, action: str, actor: Actor, region: str) -> bool:
     """Write the attributes of `changes` that differ, bump the version and record the history,
     if the customer's row still has the version `customer` was read with. False if it has not
-    (another write came first, or the customer is gone): then nothing is written."""
+    (another write came first, or the customer is gone): then nothing is written. A change to
+    what identifies the customer rewrites its identity signals in the same transaction."""
     changed = {
         attribute: (getattr(customer, attribute), value)
         for attribute, value in changes.items()
@@ -225,13 +267,19 @@ def _apply(customer: Customer, changes: dict, *, action: str, actor: Actor) -> b
         setattr(customer, attribute, new)
     customer.version += 1
     customer.updated_at = timezone.now()
+    identity = not matching.IDENTITY_ATTRIBUTES.isdisjoint(changed)
     try:
-        return queries.customer_edit(
-            customer,
-            [*changed, "version", "updated_at"],
-            read_version=read_version,
-            history=change_row(customer=customer, action=action, actor=actor, changes=changed),
-        )
+        # Without an identity change the edit stays one statement, atomic by itself.
+        with transaction.atomic(savepoint=False) if identity else nullcontext():
+            written = queries.customer_edit(
+                customer,
+                [*changed, "version", "updated_at"],
+                read_version=read_version,
+                history=change_row(customer=customer, action=action, actor=actor, changes=changed),
+            )
+            if written and identity:
+                duplicates.store([customer], region=region)
+            return written
     except IntegrityError:
         if "code" in changed:
             raise customer_code_taken() from None
@@ -366,6 +414,7 @@ def customer_delete(
         actor=actor,
         changes={"display_name": (customer.display_name, None)},
     )
+    duplicates.forget(organization.pk, [customer.pk])
     Customer.objects.filter(organization=organization, pk=customer.pk).delete()
     return customer_id
 
@@ -433,6 +482,7 @@ def customer_bulk_delete(
             for customer in doomed
         ]
     )
+    duplicates.forget(organization.pk, list(deletable))
     Customer.objects.filter(organization=organization, pk__in=deletable).delete()
     return check.deletable_ids
 
@@ -456,8 +506,13 @@ def customer_import(
     progress: Callable[[int], None] | None = None,
     mapping: dict[str, str] | None = None,
     date_formats: dict[str, str] | None = None,
+    on_duplicate: str = "allow",
 ):
     """Customers from a file, all or nothing, by the rules of customer_create and customer_update.
+
+    A new customer strongly like another (an earlier row of the file, or the book's) is reported
+    in `result.duplicates`; `on_duplicate` "skip" leaves those rows out, "reject" refuses the
+    whole file (ImportRefused; a dry run still reports), "allow" creates them.
 
     `mode` "create" creates every row (a code taken refuses the row), "update" updates customers
     matched by `match` ("code" or lower-cased "email"), "upsert" does either. A new customer's
@@ -476,6 +531,7 @@ def customer_import(
     # Imported here: the importing machinery uses this module's rules and messages.
     from .importing import apply
     from .importing.service import CONFLICT, ImportRefused, ImportRun
+    from .importing.staging import TABLE
 
     run = ImportRun(
         organization=organization,
@@ -499,6 +555,7 @@ def customer_import(
                 return result
             run.staging.discard(cursor, sorted(failed))
             matched = run.matched(cursor)
+            started = timezone.now()
             if mode != "update":
                 result.created = apply.create_new(
                     cursor, run.staging, action=CustomerChange.Action.CREATE, actor=actor
@@ -508,6 +565,13 @@ def customer_import(
                     cursor, run.staging, action=CustomerChange.Action.UPDATE, actor=actor
                 )
                 result.unchanged = matched - result.updated
+            # The set-wise SQL bypasses the models: the written customers' signals, from their rows.
+            duplicates.refresh(
+                organization,
+                Customer.objects.filter(organization=organization, updated_at__gte=started),
+            )
+            if result.created:
+                _import_duplicates(cursor, TABLE, organization, started, result, on_duplicate)
             if not dry_run:
                 events.number_pending(organization.pk)  # the set-wise history, as events
             run.staging.drop(cursor)
@@ -520,6 +584,48 @@ def customer_import(
     finally:
         _count_import_rows(result)
     return result
+
+
+def _import_duplicates(cursor, table, organization, started, result, on_duplicate) -> None:
+    """Find the strong matches of the customers this import created, then report, skip or
+    refuse them (customer_import's `on_duplicate`)."""
+    from .importing.service import ImportRefused, RowDuplicate
+
+    new_ids = list(
+        Customer.objects.filter(organization=organization, created_at__gte=started)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # New customers are inserted in the file's order (apply.create_new), so ids follow rows.
+    cursor.execute(f"SELECT row_number FROM {table} WHERE customer_id IS NULL ORDER BY row_number")  # noqa: S608
+    row_of = dict(zip(new_ids, (row for (row,) in cursor.fetchall()), strict=False))
+    found = duplicates.among_new(organization, new_ids)
+    result.duplicates = [
+        RowDuplicate(
+            row=row_of.get(duplicate.customer_id, 0),
+            other_id=None if duplicate.in_file else duplicate.other_id,
+            other_row=row_of.get(duplicate.other_id) if duplicate.in_file else None,
+            score=duplicate.score,
+        )
+        for duplicate in found
+    ]
+    if not found or on_duplicate == "allow":
+        return
+    if on_duplicate == "reject":
+        if result.dry_run:
+            return
+        listed = " ".join(duplicate.message for duplicate in result.duplicates[:10])
+        raise ImportRefused(
+            f"{len(found)} row(s) look like existing customers or earlier rows. {listed}"
+        )
+    skipped = [duplicate.customer_id for duplicate in found]
+    CustomerChange.objects.filter(
+        organization=organization, customer_id__in=skipped, position__isnull=True
+    ).delete()
+    duplicates.forget(organization.pk, skipped)
+    Customer.objects.filter(organization=organization, pk__in=skipped).delete()
+    result.created -= len(skipped)
+    result.skipped_duplicates = len(skipped)
 
 
 def _count_import_rows(result) -> None:

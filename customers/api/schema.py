@@ -11,6 +11,11 @@ from drf_spectacular.utils import (
 from common.pagination import PageParamsSerializer
 from common.schema import ERROR_RESPONSES, ORGANIZATION_HEADER, error_response
 
+from .duplicates import (
+    DUPLICATES_HEADER,
+    CustomerDuplicatesSerializer,
+    DuplicatePairListSerializer,
+)
 from .listing import (
     FILTER_ROLES_PARAMETER,
     CustomerHistorySerializer,
@@ -54,8 +59,22 @@ _LIST_ERRORS = {code: ERROR_RESPONSES[code] for code in (400, 401, 403)}
 _BODY_ERRORS = {code: ERROR_RESPONSES[code] for code in (400, 401, 403, 413, 415)}
 _CREATE_ERRORS = {
     **_BODY_ERRORS,
+    409: error_response(
+        "CUSTOMER_POSSIBLE_DUPLICATE (with `onDuplicate=reject`, or the organization's setting): "
+        "the customer strongly matches existing ones, listed in `candidates`; nothing created."
+    ),
     422: error_response("IDEMPOTENCY_KEY_REUSED: the key was used with another body."),
 }
+ON_DUPLICATE = OpenApiParameter(
+    "onDuplicate",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["allow", "reject"],
+    description="What a strong match with an existing customer does: `allow` creates the "
+    f"customer and names the matches in `{DUPLICATES_HEADER}`; `reject` answers 409 "
+    "`CUSTOMER_POSSIBLE_DUPLICATE`. Absent, the organization's setting decides (allow by "
+    "default). Also `on_duplicate`.",
+)
 _ACTION_ERRORS = {
     **ERROR_RESPONSES,
     400: error_response("CONTACT_ALREADY_ACTIVE or CONTACT_ALREADY_INACTIVE."),
@@ -102,9 +121,34 @@ customer_viewset = extend_schema_view(
     ),
     create=extend_schema(
         summary="Create a customer",
-        parameters=[ORGANIZATION_HEADER, IDEMPOTENCY_KEY],
+        parameters=[ORGANIZATION_HEADER, IDEMPOTENCY_KEY, ON_DUPLICATE],
         request=CustomerCreateSerializer,
-        responses={**_customer(201), **_CREATE_ERRORS},
+        responses={
+            201: OpenApiResponse(
+                CustomerSerializer,
+                description="The customer; `ETag` carries its version. When it strongly "
+                f"matches existing customers, `{DUPLICATES_HEADER}` lists their ids "
+                "(`12, 40`).",
+            ),
+            **_CREATE_ERRORS,
+        },
+    ),
+    duplicates=extend_schema(
+        summary="Possible duplicates of a customer",
+        description="The organization's customers that may be this one, strongest first, each "
+        "with its score and reasons: the same email, phone (E.164, with the organization's "
+        "region) or code, and similar names.",
+        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID],
+        responses={200: CustomerDuplicatesSerializer, **_READ_ERRORS},
+        operation_id="customers_duplicates_of_customer",
+    ),
+    duplicate_pairs=extend_schema(
+        summary="Likely duplicate pairs of the organization",
+        description="Pairs of customers sharing an email, phone, code or name key, strongest "
+        "first (ties by ids), one page at a time.",
+        parameters=[ORGANIZATION_HEADER, PageParamsSerializer],
+        responses={200: DuplicatePairListSerializer, **_LIST_ERRORS},
+        operation_id="customers_duplicate_pairs",
     ),
     retrieve=extend_schema(
         summary="Get a customer",

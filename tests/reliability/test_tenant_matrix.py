@@ -46,6 +46,8 @@ EXPECTED = {
     ("PATCH", "/api/customers/{id}"): NOT_FOUND,
     ("DELETE", "/api/customers/{id}"): NOT_FOUND,
     ("GET", "/api/customers/{id}/history"): NOT_FOUND,
+    ("GET", "/api/customers/{id}/duplicates"): NOT_FOUND,
+    ("GET", "/api/customers/duplicates"): {"key": 200, "jwt": 200},
     ("PUT", "/api/customers/{id}/opening-balance"): NOT_FOUND,
     ("POST", "/api/customers/{id}/activate"): NOT_FOUND,
     ("PATCH", "/api/customers/{id}/activate"): NOT_FOUND,
