@@ -161,6 +161,8 @@ class CustomerChange(models.Model):
         ACTIVATE = "activate", "Activated"
         INACTIVATE = "inactivate", "Inactivated"
         OPENING_BALANCE = "opening_balance", "Opening balance changed"
+        MERGE = "merge", "Merged"
+        UNMERGE = "unmerge", "Unmerged"
 
     # No index of its own: the history index starts with the organization.
     organization = models.ForeignKey(
@@ -356,3 +358,39 @@ class CustomerSignal(models.Model):
 
     def __str__(self):
         return f"{self.kind}: {self.value}"
+
+
+class CustomerMerge(models.Model):
+    """One customer (the source) merged into another (the survivor), by customers/services.py.
+
+    The source's row is gone from the book, so it is in no list, search or export; this row
+    answers for its id (404 CUSTOMER_MERGED with `mergedInto`) and holds what an unmerge needs:
+    the source's row and the survivor's before and after the merge (each column in its field's
+    string form, restored exactly), and the ids of the history rows moved to the survivor.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    source_id = models.BigIntegerField()
+    target_id = models.BigIntegerField()
+    source_row = models.JSONField()
+    target_before = models.JSONField()
+    target_after = models.JSONField()
+    moved_change_ids = models.JSONField(default=list)
+    merged_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A customer is merged away at most once at a time: a second, concurrent merge of
+            # the same source fails here if not before.
+            models.UniqueConstraint(
+                fields=["organization", "source_id"],
+                condition=Q(undone_at__isnull=True),
+                name="customermerge_one_per_source",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} into {self.target_id}"

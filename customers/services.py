@@ -13,6 +13,7 @@ turn and never refused for being busy; a client that sent If-Match gets 412, its
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from organizations.models import Branch, Organization
 
 from . import duplicates, events, matching, queries, selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
-from .models import CODE_TAKEN, Customer, CustomerChange
+from .models import CODE_TAKEN, Customer, CustomerChange, CustomerMerge
 
 CREATABLE = writable_attributes("create")
 UPDATABLE = writable_attributes("update")
@@ -635,3 +636,313 @@ def _count_import_rows(result) -> None:
         metrics.IMPORT_ROWS.labels("updated").inc(result.updated)
         metrics.IMPORT_ROWS.labels("unchanged").inc(result.unchanged)
     metrics.IMPORT_ROWS.labels("failed").inc(result.failed)
+
+
+# Merging (contract section 11) ---------------------------------------------------------------
+
+UNMERGE_WINDOW = timedelta(days=30)
+MERGE_CHOICES = ("source", "into")
+_EMPTY = ("", None)
+
+
+def customer_merged(merge: CustomerMerge, *, status_code: int = 404, field=None):
+    return ApplicationError(
+        status_code,
+        "CUSTOMER_MERGED",
+        f"Customer {merge.source_id} was merged into customer {merge.target_id}.",
+        field=field,
+        extra={"mergedInto": merge.target_id},
+    )
+
+
+def active_merge(organization: Organization, customer_id: int) -> CustomerMerge | None:
+    """The merge that took this id away, if it is merged (and not unmerged)."""
+    return CustomerMerge.objects.filter(
+        organization=organization, source_id=customer_id, undone_at__isnull=True
+    ).first()
+
+
+def customer_missing(organization: Organization, customer_id: int) -> ApplicationError:
+    """The answer for an id with no customer: CUSTOMER_MERGED with `mergedInto` if it was
+    merged away, CUSTOMER_NOT_FOUND otherwise (another organization's ids included)."""
+    merge = active_merge(organization, customer_id)
+    return customer_not_found() if merge is None else customer_merged(merge)
+
+
+def _serialized(customer: Customer) -> dict[str, str | None]:
+    """Every column of the row, each as its field's own string form (Field.value_to_string:
+    exact decimals, date-times to the microsecond), to come back exactly by `_deserialized`."""
+    return {
+        field.attname: None
+        if getattr(customer, field.attname) is None
+        else field.value_to_string(customer)
+        for field in Customer._meta.concrete_fields
+    }
+
+
+def _deserialized(row: dict[str, str | None]) -> Customer:
+    return Customer(
+        **{
+            field.attname: None
+            if row[field.attname] is None
+            else field.to_python(row[field.attname])
+            for field in Customer._meta.concrete_fields
+        }
+    )
+
+
+def _merge_values(source: Customer, target: Customer, choices: dict[str, str]) -> dict:
+    """The survivor's new values: each chosen field from its side (by default the survivor's,
+    or the source's where the survivor's is empty), and the money added up."""
+    values = {}
+    for attribute in sorted(UPDATABLE):
+        choice = choices.get(attribute)
+        mine, theirs = getattr(target, attribute), getattr(source, attribute)
+        if choice == "source" or (
+            choice is None and mine in ("", None) and theirs not in ("", None)
+        ):
+            values[attribute] = theirs
+        else:
+            values[attribute] = mine
+    if (
+        source.opening_balance
+        and target.opening_balance
+        and source.opening_balance_exchange_rate != target.opening_balance_exchange_rate
+    ):
+        raise ApplicationError(
+            400,
+            "MERGE_EXCHANGE_RATE_MISMATCH",
+            "Both customers have opening balances at different exchange rates; set one "
+            "opening balance to zero or to the other's rate first.",
+            field="into",
+        )
+    values["balance"] = target.balance + source.balance
+    values["opening_balance"] = target.opening_balance + source.opening_balance
+    dates = [at for at in (target.opening_balance_at, source.opening_balance_at) if at]
+    values["opening_balance_at"] = min(dates) if dates else None
+    values["opening_balance_branch_id"] = (
+        target.opening_balance_branch_id or source.opening_balance_branch_id
+    )
+    if source.opening_balance and not target.opening_balance:
+        values["opening_balance_exchange_rate"] = source.opening_balance_exchange_rate
+    return values
+
+
+def _write(customer: Customer, values: dict) -> dict[str, tuple[Any, Any]]:
+    """Write `values` that differ to a row-locked `customer`, bump its version; what changed."""
+    changed = {
+        attribute: (getattr(customer, attribute), value)
+        for attribute, value in values.items()
+        if getattr(customer, attribute) != value
+    }
+    for attribute, (_, value) in changed.items():
+        setattr(customer, attribute, value)
+    customer.version += 1
+    customer.updated_at = timezone.now()
+    Customer.objects.filter(organization_id=customer.organization_id, pk=customer.pk).update(
+        **{attribute: value for attribute, (_, value) in changed.items()},
+        version=customer.version,
+        updated_at=customer.updated_at,
+    )
+    return changed
+
+
+def _locked_pair(organization: Organization, source_id: int, target_id: int) -> dict:
+    """Both customers row-locked, in id order (two merges of one pair never deadlock)."""
+    return {
+        customer.pk: customer
+        for customer in Customer.objects.select_for_update()
+        .filter(organization=organization, pk__in=[source_id, target_id])
+        .order_by("pk")
+    }
+
+
+@transaction.atomic
+def customer_merge(
+    *,
+    organization: Organization,
+    customer_id: int,
+    into_id: int,
+    choices: dict[str, str],
+    actor: Actor,
+    if_match: IfMatch | None = None,
+    into_if_match: IfMatch | None = None,
+) -> Customer:
+    """Merge customer `customer_id` (the source) into `into_id` (the survivor), all or nothing.
+
+    `choices` maps attributes to "source" or "into": whose value the survivor keeps (by
+    default its own, or the source's where its own is empty). Balances and opening balances are
+    added up (same currency only); the source's history moves to the survivor; the source's row
+    goes, and a CustomerMerge answers for its id and keeps what `customer_unmerge` needs. Both
+    customers get a history row (an event, `customer.merged`). Returns the survivor.
+    """
+    _require_only(UPDATABLE, choices)
+    locked = _locked_pair(organization, customer_id, into_id)
+    if customer_id not in locked:
+        raise customer_missing(organization, customer_id)
+    if customer_id == into_id:
+        raise ApplicationError(
+            400, "MERGE_INTO_SELF", "A customer cannot be merged into itself.", field="into"
+        )
+    if into_id not in locked:
+        merge = active_merge(organization, into_id)
+        if merge is not None:
+            raise customer_merged(merge, status_code=400, field="into")
+        raise ApplicationError(
+            400, "CUSTOMER_NOT_FOUND", f"No customer with id {into_id}.", field="into"
+        )
+    source = _matching(locked[customer_id], if_match)
+    target = _matching(locked[into_id], into_if_match)
+    if source.currency_code != target.currency_code:
+        raise ApplicationError(
+            400,
+            "MERGE_CURRENCY_MISMATCH",
+            f"The customers' currencies differ ({source.currency_code} and "
+            f"{target.currency_code}): only customers in one currency can be merged.",
+            field="into",
+        )
+    values = _merge_values(source, target, choices)
+    before = _serialized(target)
+    source_row = _serialized(source)
+    moved = list(
+        CustomerChange.objects.filter(organization=organization, customer_id=source.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    CustomerChange.objects.filter(organization=organization, pk__in=moved).update(
+        customer_id=target.pk
+    )
+    duplicates.forget(organization.pk, [source.pk])
+    # The source goes first, so the survivor may take its code.
+    Customer.objects.filter(organization=organization, pk=source.pk).delete()
+    changed = _write(target, values)
+    duplicates.store([target], region=organization.phone_region)
+    CustomerMerge.objects.create(
+        organization=organization,
+        source_id=source.pk,
+        target_id=target.pk,
+        source_row=source_row,
+        target_before=before,
+        target_after=_serialized(target),
+        moved_change_ids=moved,
+        merged_at=timezone.now(),
+    )
+    events.record(
+        [
+            change_row(
+                customer=source,
+                action=CustomerChange.Action.MERGE,
+                actor=actor,
+                changes={"mergedInto": (None, target.pk)},
+            ),
+            change_row(
+                customer=target,
+                action=CustomerChange.Action.MERGE,
+                actor=actor,
+                changes={**changed, "mergedFrom": (None, source.pk)},
+            ),
+        ]
+    )
+    return target
+
+
+def _ambiguous(fields: list[str]) -> ApplicationError:
+    names = sorted(NAME_BY_ATTRIBUTE.get(attribute, attribute) for attribute in fields)
+    return ApplicationError(
+        409,
+        "MERGE_AMBIGUOUS",
+        "The surviving customer changed since the merge, so it cannot be split back exactly: "
+        f"{', '.join(names)}. Undo those changes, or split the customers by hand.",
+        extra={"fields": names},
+    )
+
+
+@transaction.atomic
+def customer_unmerge(
+    *,
+    organization: Organization,
+    customer_id: int,
+    actor: Actor,
+    if_match: IfMatch | None = None,
+) -> Customer:
+    """Undo the merge of customer `customer_id` (the source), within UNMERGE_WINDOW: the source
+    comes back as it was (id, values, balances, history), and the survivor gets back its values
+    from before the merge. A field the merge wrote on the survivor and that has changed since
+    makes the split ambiguous: 409 MERGE_AMBIGUOUS naming it, and nothing is written. Later
+    changes to other fields stay. `if_match` is checked against the survivor. Returns the
+    source."""
+    merge = (
+        CustomerMerge.objects.select_for_update()
+        .filter(organization=organization, source_id=customer_id, undone_at__isnull=True)
+        .first()
+    )
+    if merge is None:
+        if selectors.customer_exists(organization=organization, customer_id=customer_id):
+            raise ApplicationError(
+                400, "CUSTOMER_NOT_MERGED", "This customer is not merged into another."
+            )
+        raise customer_not_found()
+    if merge.merged_at < timezone.now() - UNMERGE_WINDOW:
+        raise ApplicationError(
+            409,
+            "UNMERGE_EXPIRED",
+            f"A merge can be undone for {UNMERGE_WINDOW.days} days; this one is older.",
+        )
+    target = selectors.customer_get_for_update(
+        organization=organization, customer_id=merge.target_id
+    )
+    if target is None:
+        raise ApplicationError(
+            409,
+            "MERGE_AMBIGUOUS",
+            f"Customer {merge.target_id}, which this one was merged into, is gone (deleted or "
+            "merged itself): undo that first.",
+            extra={"fields": []},
+        )
+    target = _matching(target, if_match)
+    before, after = _deserialized(merge.target_before), _deserialized(merge.target_after)
+    written = [
+        field.attname
+        for field in Customer._meta.concrete_fields
+        if getattr(before, field.attname) != getattr(after, field.attname)
+        and field.attname not in ("version", "updated_at")
+    ]
+    moved_on = [a for a in written if getattr(target, a) != getattr(after, a)]
+    if moved_on:
+        raise _ambiguous(moved_on)
+    changed = _write(target, {attribute: getattr(before, attribute) for attribute in written})
+    source = _deserialized(merge.source_row)
+    created_at = source.created_at
+    source.version += 1
+    try:
+        with transaction.atomic():
+            Customer.objects.bulk_create([source])
+    except IntegrityError:
+        raise _ambiguous(["code"]) from None  # another customer took the source's code since
+    Customer.objects.filter(organization=organization, pk=source.pk).update(created_at=created_at)
+    source.created_at = created_at
+    CustomerChange.objects.filter(organization=organization, pk__in=merge.moved_change_ids).update(
+        customer_id=source.pk
+    )
+    duplicates.store([target], region=organization.phone_region)
+    duplicates.store([source], region=organization.phone_region, replace=False)
+    CustomerMerge.objects.filter(organization=organization, pk=merge.pk).update(
+        undone_at=timezone.now()
+    )
+    events.record(
+        [
+            change_row(
+                customer=source,
+                action=CustomerChange.Action.UNMERGE,
+                actor=actor,
+                changes={"mergedInto": (target.pk, None)},
+            ),
+            change_row(
+                customer=target,
+                action=CustomerChange.Action.UNMERGE,
+                actor=actor,
+                changes={**changed, "mergedFrom": (source.pk, None)},
+            ),
+        ]
+    )
+    return source

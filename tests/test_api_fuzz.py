@@ -35,8 +35,14 @@ STATE_RULES = {
     "CUSTOMER_HAS_TRANSACTIONS",
     "PRECONDITION_FAILED",
     "IDEMPOTENCY_KEY_REUSED",
-    # A create that strongly matches a customer already there (with onDuplicate=reject).
+    # Duplicates and merge: what the two customers are, and whether one was merged already.
     "CUSTOMER_POSSIBLE_DUPLICATE",
+    "CUSTOMER_NOT_FOUND",
+    "CUSTOMER_MERGED",
+    "CUSTOMER_NOT_MERGED",
+    "MERGE_INTO_SELF",
+    "MERGE_CURRENCY_MISMATCH",
+    "MERGE_EXCHANGE_RATE_MISMATCH",
     # Bulk files: what a file holds, and the steps already taken on an upload.
     "IMPORTED_FILE_EXTENSION_INVALID",
     "IMPORTED_FILE_INVALID",

@@ -1,11 +1,14 @@
-"""The duplicates and merge endpoints' answers (contract section 11): rendered by plain functions,
-described to OpenAPI by the serializers below."""
+"""The duplicates and merge endpoints' bodies (contract section 11): answers rendered by plain
+functions and described to OpenAPI by the serializers below; the merge's input serializer."""
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from common.fields import StrictIntegerField
 from common.pagination import PaginationSerializer
+from common.serializers import StrictInputSerializer
 from customers import matching
+from customers.fields import writable
 
 from .serializers import CustomerSerializer, customer_data
 
@@ -77,3 +80,52 @@ class DuplicatePairSerializer(serializers.Serializer):
 class DuplicatePairListSerializer(serializers.Serializer):
     pairs = DuplicatePairSerializer(many=True, help_text="Strongest first, ties by ids.")
     pagination = PaginationSerializer()
+
+
+_MERGEABLE = {field.name: field.attribute for field in writable("update")}
+MERGE_CHOICES = [("source", "source"), ("into", "into")]
+
+
+def _choice(name: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=MERGE_CHOICES,
+        required=False,
+        help_text=f"Whose `{name}` the survivor keeps.",
+    )
+
+
+MergeChoicesSerializer = extend_schema_serializer(component_name="CustomerMergeChoices")(
+    type(
+        "MergeChoicesSerializer",
+        (StrictInputSerializer,),
+        {name: _choice(name) for name in _MERGEABLE},
+    )
+)
+
+
+class _Choices(MergeChoicesSerializer):
+    def __init__(self, **kwargs):
+        super().__init__(
+            required=False,
+            default=dict,
+            help_text="Whose value the survivor keeps, field by field: `source` (the customer "
+            "merged away) or `into` (the survivor). A field left out keeps the survivor's value, "
+            "or takes the source's where the survivor's is empty.",
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        choices = super().to_internal_value(data)
+        return {_MERGEABLE[name]: choice for name, choice in choices.items()}
+
+
+@extend_schema_serializer(component_name="CustomerMerge")
+class MergeSerializer(StrictInputSerializer):
+    into = StrictIntegerField(help_text="The id of the customer that survives.")
+    fields = _Choices()
+    intoIfMatch = serializers.CharField(
+        required=False,
+        max_length=255,
+        help_text="The survivor's ETag as read: the merge happens only if it is still current "
+        "(as `If-Match` does for the customer merged away), else 412.",
+    )

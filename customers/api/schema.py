@@ -15,6 +15,7 @@ from .duplicates import (
     DUPLICATES_HEADER,
     CustomerDuplicatesSerializer,
     DuplicatePairListSerializer,
+    MergeSerializer,
 )
 from .listing import (
     FILTER_ROLES_PARAMETER,
@@ -112,6 +113,31 @@ def _one(summary: str, *, request=None, errors=ERROR_RESPONSES, description="", 
     )
 
 
+_MERGE_ERRORS = {
+    **ERROR_RESPONSES,
+    400: error_response(
+        "Invalid body; `into` names no customer of this organization (CUSTOMER_NOT_FOUND), the "
+        "customer itself (MERGE_INTO_SELF) or a merged one (CUSTOMER_MERGED, with "
+        "`mergedInto`); the currencies differ (MERGE_CURRENCY_MISMATCH) or the opening balances' "
+        "exchange rates do (MERGE_EXCHANGE_RATE_MISMATCH). Nothing is written."
+    ),
+    404: error_response(
+        "CUSTOMER_NOT_FOUND, or CUSTOMER_MERGED with `mergedInto`: it was merged already."
+    ),
+    412: error_response("If-Match or `intoIfMatch` is stale: nothing was written."),
+}
+_UNMERGE_ERRORS = {
+    **ERROR_RESPONSES,
+    400: error_response("CUSTOMER_NOT_MERGED: the customer is not merged into another."),
+    409: error_response(
+        "MERGE_AMBIGUOUS: the survivor changed since the merge in fields the merge wrote "
+        "(listed in `fields`), or is gone; UNMERGE_EXPIRED: the merge is over 30 days old. "
+        "Nothing is written."
+    ),
+    412: error_response("If-Match does not match the survivor's ETag: nothing was written."),
+}
+
+
 customer_viewset = extend_schema_view(
     list=extend_schema(
         summary="List and search customers",
@@ -141,6 +167,34 @@ customer_viewset = extend_schema_view(
         parameters=[ORGANIZATION_HEADER, CUSTOMER_ID],
         responses={200: CustomerDuplicatesSerializer, **_READ_ERRORS},
         operation_id="customers_duplicates_of_customer",
+    ),
+    merge=extend_schema(
+        summary="Merge a customer into another",
+        description="In one transaction: the survivor (`into`) keeps the chosen field values; "
+        "balances and opening balances are added up (one currency only); the history of both "
+        "is read from the survivor; this customer's id then answers 404 `CUSTOMER_MERGED` with "
+        "`mergedInto`, and it is in no list or search. `If-Match` is this customer's ETag, "
+        "`intoIfMatch` the survivor's. Both get a `customer.merged` event. Undo within 30 days "
+        "with `unmerge`.",
+        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID, IF_MATCH],
+        request=MergeSerializer,
+        responses={
+            200: OpenApiResponse(CustomerSerializer, description="The survivor, with its ETag."),
+            **_MERGE_ERRORS,
+        },
+    ),
+    unmerge=extend_schema(
+        summary="Undo a merge",
+        description="Within 30 days of the merge: this customer (merged away) comes back "
+        "exactly as it was, with its id, values, balances and history, and the survivor gets "
+        "back what the merge changed. Changes the survivor had since, in other fields, stay. "
+        "`If-Match` is the survivor's ETag.",
+        parameters=[ORGANIZATION_HEADER, CUSTOMER_ID, IF_MATCH],
+        request=None,
+        responses={
+            200: OpenApiResponse(CustomerSerializer, description="The restored customer."),
+            **_UNMERGE_ERRORS,
+        },
     ),
     duplicate_pairs=extend_schema(
         summary="Likely duplicate pairs of the organization",

@@ -16,7 +16,7 @@ from customers import duplicates, idempotency, selectors, services
 from customers.models import Customer
 
 from . import schema
-from .duplicates import candidate_data, duplicates_header, pair_data
+from .duplicates import MergeSerializer, candidate_data, duplicates_header, pair_data
 from .listing import (
     CustomerChangeSerializer,
     CustomerListParamsSerializer,
@@ -237,6 +237,42 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
                 "pagination": page.meta,
             }
         )
+
+    @action(detail=True, methods=["post"])
+    def merge(self, request, *args, **kwargs):
+        customer_id = self.customer_id()
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        context = self.write_context(customer_id)
+        survivor = services.customer_merge(
+            into_id=values["into"],
+            choices=values["fields"],
+            into_if_match=IfMatch.parse(values.get("intoIfMatch")),
+            **context,
+        )
+        return self.customer_response(survivor)
+
+    @action(detail=True, methods=["post"])
+    def unmerge(self, request, *args, **kwargs):
+        restored = services.customer_unmerge(**self.write_context(self.customer_id()))
+        return self.customer_response(restored)
+
+    def handle_exception(self, exc):
+        """A customer id that is missing because it was merged away answers CUSTOMER_MERGED,
+        with `mergedInto`, on every route that names it; looked up only on the way out of a
+        404, so the routes that find their customer pay nothing."""
+        if (
+            isinstance(exc, ApplicationError)
+            and exc.error_type == "CUSTOMER_NOT_FOUND"
+            and exc.field is None
+            and self.lookup_field in self.kwargs
+            and getattr(self, "organization", None) is not None
+        ):
+            raw = self.kwargs[self.lookup_field]
+            if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID:
+                exc = services.customer_missing(self.organization, int(raw))
+        return super().handle_exception(exc)
 
     def customer_id(self) -> int:
         raw = self.kwargs[self.lookup_field]

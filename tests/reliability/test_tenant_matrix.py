@@ -48,6 +48,8 @@ EXPECTED = {
     ("GET", "/api/customers/{id}/history"): NOT_FOUND,
     ("GET", "/api/customers/{id}/duplicates"): NOT_FOUND,
     ("GET", "/api/customers/duplicates"): {"key": 200, "jwt": 200},
+    ("POST", "/api/customers/{id}/merge"): NOT_FOUND,
+    ("POST", "/api/customers/{id}/unmerge"): NOT_FOUND,
     ("PUT", "/api/customers/{id}/opening-balance"): NOT_FOUND,
     ("POST", "/api/customers/{id}/activate"): NOT_FOUND,
     ("PATCH", "/api/customers/{id}/activate"): NOT_FOUND,
