@@ -157,28 +157,43 @@ class PairPage:
     total: int
 
 
-def pairs(organization: Organization, *, page: int, page_size: int) -> PairPage:
-    """The organization's likely duplicate pairs, strongest first (ties by ids), one page."""
+def pair_ids(
+    organization: Organization, *, limit: int | None = None, offset: int = 0
+) -> list[tuple[int, int, int]]:
+    """The organization's likely duplicate pairs as (first id, second id, total), strongest
+    first (ties by ids): `limit` of them from `offset`, or all."""
     alias = router.db_for_read(CustomerSignal)
     org = organization.pk
     params = [org, GROUP_MAX, org, org, matching.LIST_THRESHOLD]
-    offset = (page - 1) * page_size
-    if offset > PAGE_OFFSET_MAX:  # far past any last page, and past what OFFSET takes
-        page, offset = 1, None
+    window = "" if limit is None else " LIMIT %s OFFSET %s"
     with connections[alias].cursor() as cursor:
-        # The page and the total in one pass; a page past the last asks for the total alone.
         cursor.execute(
             f"{_PAIRS} SELECT first_id, second_id, COUNT(*) OVER () FROM scored "  # noqa: S608
-            "WHERE score >= %s ORDER BY score DESC, first_id, second_id LIMIT %s OFFSET %s",
-            [*params, page_size, offset or 0],
+            f"WHERE score >= %s ORDER BY score DESC, first_id, second_id{window}",
+            params if limit is None else [*params, limit, offset],
         )
-        page_rows = cursor.fetchall() if offset is not None else []
-        rows = [(first_id, second_id) for first_id, second_id, _ in page_rows]
-        if page_rows:
-            total = page_rows[0][2]
-        else:
-            cursor.execute(f"{_PAIRS} SELECT COUNT(*) FROM scored WHERE score >= %s", params)  # noqa: S608
+        return cursor.fetchall()
+
+
+def pairs(organization: Organization, *, page: int, page_size: int) -> PairPage:
+    """The organization's likely duplicate pairs, strongest first (ties by ids), one page."""
+    offset = (page - 1) * page_size
+    # Far past any last page (and past what OFFSET takes): no rows, only the total.
+    page_rows = (
+        pair_ids(organization, limit=page_size, offset=offset) if offset <= PAGE_OFFSET_MAX else []
+    )
+    if page_rows:
+        total = page_rows[0][2]
+    else:  # a page past the last asks for the total alone
+        alias = router.db_for_read(CustomerSignal)
+        org = organization.pk
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                f"{_PAIRS} SELECT COUNT(*) FROM scored WHERE score >= %s",  # noqa: S608
+                [org, GROUP_MAX, org, org, matching.LIST_THRESHOLD],
+            )
             total = cursor.fetchone()[0]
+    rows = [(first_id, second_id) for first_id, second_id, _ in page_rows]
     customers = Customer.objects.filter(organization=organization).in_bulk(
         {pk for row in rows for pk in row}
     )
