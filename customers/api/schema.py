@@ -66,6 +66,15 @@ _CREATE_ERRORS = {
     ),
     422: error_response("IDEMPOTENCY_KEY_REUSED: the key was used with another body."),
 }
+POSSIBLE_DUPLICATES_HEADER = OpenApiParameter(
+    DUPLICATES_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="The ids of existing customers the new one strongly matches, comma-separated "
+    "(`12, 40`); absent when there are none. Their scores and reasons: "
+    "`GET /api/customers/{id}/duplicates`.",
+)
 ON_DUPLICATE = OpenApiParameter(
     "onDuplicate",
     OpenApiTypes.STR,
@@ -147,7 +156,7 @@ customer_viewset = extend_schema_view(
     ),
     create=extend_schema(
         summary="Create a customer",
-        parameters=[ORGANIZATION_HEADER, IDEMPOTENCY_KEY, ON_DUPLICATE],
+        parameters=[ORGANIZATION_HEADER, IDEMPOTENCY_KEY, ON_DUPLICATE, POSSIBLE_DUPLICATES_HEADER],
         request=CustomerCreateSerializer,
         responses={
             201: OpenApiResponse(
