@@ -188,3 +188,30 @@ def test_a_deleted_customer_leaves_no_signals(us, key_client):
 
     assert key_client.delete(f"{URL}/{acme.pk}").status_code == 200
     assert not CustomerSignal.objects.filter(customer_id=acme.pk).exists()
+
+
+def test_two_people_who_share_only_a_first_name_are_not_duplicates(us, key_client):
+    john = make(us, "John Smith", customer_type="individual", first_name="John", last_name="Smith")
+    make(us, "John Doe", customer_type="individual", first_name="John", last_name="Doe")
+
+    assert key_client.get(f"{URL}/{john.pk}/duplicates").json() == {"duplicates": []}
+    assert key_client.get(f"{URL}/duplicates").json()["pagination"]["total"] == 0
+
+
+def test_a_refused_create_with_an_idempotency_key_can_be_retried_with_allow(us, key_client):
+    acme = make(us, "Acme Corp.", email="billing@acme.test")
+
+    refused = key_client.post(
+        f"{URL}?onDuplicate=reject", NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    allowed = key_client.post(
+        f"{URL}?onDuplicate=allow", NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    replayed = key_client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert refused.status_code == 409
+    assert allowed.status_code == 201
+    assert allowed["Counterpart-Possible-Duplicates"] == str(acme.pk)
+    assert replayed.status_code == 201
+    assert replayed.json()["id"] == allowed.json()["id"]
+    assert Customer.objects.filter(display_name="ACME Corporation").count() == 1
