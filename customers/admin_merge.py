@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from common.actors import Actor, Door
@@ -16,7 +17,7 @@ from common.http import IfMatch
 
 from . import duplicates, services
 from .fields import writable
-from .models import Customer
+from .models import Customer, CustomerMerge
 
 MERGEABLE = [(field.label, field.attribute) for field in writable("update")]
 
@@ -74,6 +75,8 @@ class CustomerMergeMixin:
             return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
         if not self.has_change_permission(request, source):
             raise PermissionDenied
+        if request.method == "POST" and "unmerge" in request.POST:
+            return self._unmerge(request, source, request.POST["unmerge"])
         into = request.POST.get("into") or request.GET.get("into")
         target = self._scoped(request, into) if into else None
         if into and target is None:
@@ -101,8 +104,49 @@ class CustomerMergeMixin:
             "candidates": []
             if target is not None
             else duplicates.candidates(source, source.organization),
+            # Customers merged into this one that may still be split off again.
+            "merged_here": CustomerMerge.objects.filter(
+                organization=source.organization,
+                target_id=source.pk,
+                undone_at__isnull=True,
+                merged_at__gte=timezone.now() - services.UNMERGE_WINDOW,
+            ).order_by("-merged_at"),
         }
         return TemplateResponse(request, "admin/customers/customer/merge.html", context)
+
+    def _unmerge(self, request, survivor: Customer, source_id: str):
+        """Split the customer `source_id` off `survivor` again (customer_unmerge)."""
+        merge = CustomerMerge.objects.filter(
+            organization=survivor.organization,
+            target_id=survivor.pk,
+            source_id=int(source_id) if source_id.isascii() and source_id.isdigit() else 0,
+            undone_at__isnull=True,
+        ).first()
+        here = reverse("admin:customers_customer_merge", args=[survivor.pk])
+        if merge is None:
+            self.message_user(request, "No such merge into this customer.", messages.ERROR)
+            return HttpResponseRedirect(here)
+        try:
+            restored = services.customer_unmerge(
+                organization=survivor.organization,
+                customer_id=merge.source_id,
+                actor=Actor(door=Door.ADMIN, user=request.user),
+                if_match=IfMatch.parse(request.POST.get("survivor_etag")),
+            )
+        except ApplicationError as error:
+            message = (
+                "This customer changed after you opened the page: check it again."
+                if error.status_code == 412
+                else error.message
+            )
+            self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(here)
+        self.message_user(
+            request,
+            f"#{restored.pk} {restored.display_name} is a customer of its own again.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[restored.pk]))
 
     def _merge(self, request, source: Customer, target: Customer):
         choices = {

@@ -117,3 +117,46 @@ def test_another_organizations_customer_cannot_be_merged_or_merged_into(
     assert theirs_page.status_code == 302
     assert not CustomerMerge.objects.exists()
     assert Customer.objects.filter(pk__in=[ours.pk, theirs.pk]).count() == 2
+
+
+def test_the_survivors_merge_page_undoes_a_merge(staff_client, tenant):
+    source = make(tenant, "ACME Corporation", email="billing@acme.test")
+    target = make(tenant, "Acme Corp.")
+    services.customer_merge(
+        organization=tenant.organization,
+        customer_id=source.pk,
+        into_id=target.pk,
+        choices={},
+        actor=Actor(door=Door.COMMAND),
+    )
+    survivor = Customer.objects.get(pk=target.pk)
+
+    page = staff_client.get(merge_url(survivor))
+    response = staff_client.post(
+        merge_url(survivor), {"unmerge": source.pk, "survivor_etag": survivor.etag}
+    )
+
+    assert 'id="merged-here"' in page.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:customers_customer_change", args=[source.pk])
+    assert Customer.objects.get(pk=source.pk).email == "billing@acme.test"
+    assert Customer.objects.get(pk=target.pk).email == ""
+    assert CustomerChange.objects.filter(action="unmerge", door="admin").count() == 2
+
+
+def test_undoing_with_a_stale_page_writes_nothing(staff_client, tenant):
+    source = make(tenant, "ACME Corporation")
+    target = make(tenant, "Acme Corp.")
+    services.customer_merge(
+        organization=tenant.organization,
+        customer_id=source.pk,
+        into_id=target.pk,
+        choices={},
+        actor=Actor(door=Door.COMMAND),
+    )
+
+    response = staff_client.post(merge_url(target), {"unmerge": source.pk, "survivor_etag": '"1"'})
+
+    assert response.status_code == 302
+    assert not Customer.objects.filter(pk=source.pk).exists()
+    assert CustomerMerge.objects.get().undone_at is None
