@@ -42,6 +42,8 @@ ORGANIZATION_FIELDS = (
     "updated_at",
     "response_casing",
     "delivers_webhooks",
+    "phone_region",
+    "reject_possible_duplicates",
 )
 USER_FIELDS = (
     "id",
@@ -59,7 +61,7 @@ API_KEY_BY_DIGEST = """
 SELECT k.id, k.organization_id, k.name, k.prefix, k.digest, k.created_by_id,
        k.created_at, k.last_used_at, k.expires_at, k.revoked_at, k.response_casing,
        o.id, o.name, o.base_currency, o.is_active, o.created_at, o.updated_at, o.response_casing,
-       o.delivers_webhooks,
+       o.delivers_webhooks, o.phone_region, o.reject_possible_duplicates,
        u.id, u.password, u.last_login, u.is_superuser, u.email, u.name,
        u.is_active, u.is_staff, u.date_joined
 FROM authkeys_apikey k
@@ -73,7 +75,7 @@ SELECT m.id, m.organization_id, m.user_id, m.role, m.is_active, m.created_at,
        u.id, u.password, u.last_login, u.is_superuser, u.email, u.name,
        u.is_active, u.is_staff, u.date_joined,
        o.id, o.name, o.base_currency, o.is_active, o.created_at, o.updated_at, o.response_casing,
-       o.delivers_webhooks
+       o.delivers_webhooks, o.phone_region, o.reject_possible_duplicates
 FROM organizations_membership m
 JOIN organizations_user u ON u.id = m.user_id
 JOIN organizations_organization o ON o.id = m.organization_id

@@ -111,6 +111,8 @@ def delete_bench_organizations() -> None:
         )
         for table in (
             "customers_customerchange",
+            "customers_customersignal",
+            "customers_customermerge",
             "customers_eventcounter",
             "customers_importupload",
             "customers_customer",

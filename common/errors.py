@@ -47,15 +47,24 @@ class ApplicationError(Exception):
     """A rule of the domain was broken: raised by services, shown by every door.
 
     The API renders it as the envelope; the admin and the commands show `message`.
-    `field` is the API's camelCase name of the field at fault, if one is.
+    `field` is the API's camelCase name of the field at fault, if one is; `extra` holds more
+    keys of the error's entry, for a client to act on (`mergedInto`, `candidates`).
     """
 
-    def __init__(self, status_code: int, error_type: str, message: str, field: str | None = None):
+    def __init__(
+        self,
+        status_code: int,
+        error_type: str,
+        message: str,
+        field: str | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(message)
         self.status_code = status_code
         self.error_type = error_type
         self.message = message
         self.field = field
+        self.extra = extra or {}
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -131,7 +140,7 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, ApplicationError):
         entry = error_entry(exc.status_code, exc.error_type, exc.message, exc.field)
-        return Response(envelope(entry), status=exc.status_code)
+        return Response(envelope(entry | exc.extra), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

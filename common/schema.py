@@ -26,6 +26,21 @@ ErrorEnvelope = inline_serializer(
                     "type": serializers.CharField(),
                     "message": serializers.CharField(),
                     "field": serializers.CharField(required=False),
+                    "mergedInto": serializers.IntegerField(
+                        required=False,
+                        help_text="CUSTOMER_MERGED: the id of the customer it was merged into.",
+                    ),
+                    "candidates": serializers.ListField(
+                        required=False,
+                        child=serializers.DictField(),
+                        help_text="CUSTOMER_POSSIBLE_DUPLICATE: the existing customers it "
+                        "matches (id, displayName, score, reasons).",
+                    ),
+                    "fields": serializers.ListField(
+                        required=False,
+                        child=serializers.CharField(),
+                        help_text="MERGE_AMBIGUOUS: the fields changed since the merge.",
+                    ),
                 },
             )
         )

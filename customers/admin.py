@@ -22,6 +22,7 @@ from organizations.models import Membership
 from . import services
 from .admin_forms import CustomerAdminForm, form_attributes
 from .admin_io import CustomerImportExportMixin
+from .admin_merge import CustomerMergeMixin, possible_duplicates_message
 from .models import Customer, CustomerChange
 from .queries import CUSTOMER_ATTNAMES
 from .search import SEARCHED_ATTRIBUTES
@@ -112,7 +113,7 @@ def _copy_state(target: Customer, source: Customer) -> None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
+class CustomerAdmin(CustomerMergeMixin, CustomerImportExportMixin, OrganizationScopedAdmin):
     form = CustomerAdminForm
     list_display = [
         "display_name",
@@ -212,6 +213,12 @@ class CustomerAdmin(CustomerImportExportMixin, OrganizationScopedAdmin):
                 organization=organization, data=form.create_data(), actor=actor
             )
             _copy_state(obj, created)
+            if created.possible_duplicates:
+                self.message_user(
+                    request,
+                    possible_duplicates_message(created.possible_duplicates),
+                    messages.WARNING,
+                )
             return
         edit = form.edit()
         where = {"organization": obj.organization, "customer_id": obj.pk, "actor": actor}

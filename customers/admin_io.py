@@ -187,6 +187,13 @@ class CustomerImportExportMixin:
                 f"{result.updated}, unchanged {result.unchanged}, failed {result.failed}.",
                 messages.SUCCESS,
             )
+            if result.duplicates:
+                self.message_user(
+                    request,
+                    f"{len(result.duplicates)} of the new customers look like others: see "
+                    'each one\'s possible duplicates on its "Merge…" page.',
+                    messages.WARNING,
+                )
         else:
             self.message_user(
                 request, "Nothing was imported: the file changed its verdict.", messages.ERROR

@@ -49,6 +49,8 @@ TYPES = {
     Action.ACTIVATE: "customer.activated",
     Action.INACTIVATE: "customer.inactivated",
     Action.OPENING_BALANCE: "customer.opening_balance_changed",
+    Action.MERGE: "customer.merged",
+    Action.UNMERGE: "customer.unmerged",
 }
 ACTIONS = {event_type: action for action, event_type in TYPES.items()}
 NUMBER_BATCH = 2000

@@ -10,7 +10,7 @@ everything else, so only successful creations are replayed.
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -34,6 +34,8 @@ class StoredResponse:
     body: dict
     etag: str
     replayed: bool
+    # The created customer's strong matches (customers/matching.py), on the first answer only.
+    possible_duplicates: list = field(default_factory=list)
 
 
 def request_digest(body) -> str:
@@ -73,6 +75,7 @@ def customer_create_idempotent(
     data: dict,
     actor: Actor,
     render: Callable[[Customer], dict],
+    on_duplicate: str | None = None,
 ) -> StoredResponse:
     """Create a customer once per key and body; `render` gives the response body to store."""
     held = _claim(organization, key, digest)
@@ -84,12 +87,16 @@ def customer_create_idempotent(
                 "This Idempotency-Key was used with a different body in the last 24 hours.",
             )
         return StoredResponse(held.status_code, held.response_body, held.etag, replayed=True)
-    customer = customer_create(organization=organization, data=data, actor=actor)
+    customer = customer_create(
+        organization=organization, data=data, actor=actor, on_duplicate=on_duplicate
+    )
     body = render(customer)
     CustomerIdempotencyKey.objects.filter(organization=organization, key=key).update(
         status_code=201, response_body=body, etag=customer.etag
     )
-    return StoredResponse(201, body, customer.etag, replayed=False)
+    return StoredResponse(
+        201, body, customer.etag, replayed=False, possible_duplicates=customer.possible_duplicates
+    )
 
 
 def purge_expired(now=None) -> int:

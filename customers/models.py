@@ -161,6 +161,8 @@ class CustomerChange(models.Model):
         ACTIVATE = "activate", "Activated"
         INACTIVATE = "inactivate", "Inactivated"
         OPENING_BALANCE = "opening_balance", "Opening balance changed"
+        MERGE = "merge", "Merged"
+        UNMERGE = "unmerge", "Unmerged"
 
     # No index of its own: the history index starts with the organization.
     organization = models.ForeignKey(
@@ -318,3 +320,77 @@ class ImportUploadPart(models.Model):
 
     def __str__(self):
         return f"{self.upload} part {self.number}"
+
+
+class CustomerSignal(models.Model):
+    """One normalised identity signal of a customer (customers/matching.py says which): the
+    customers of an organization that share one are found through the `match` index, never by
+    comparing every customer with every other. Kept by customers/duplicates.py on every write."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        CODE = "code", "Code"
+        NAME = "name", "Name"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Deleted with the customer by the services, by organization (never by a cascade).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, related_name="signals", db_index=False
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "customer", "kind", "value"],
+                name="customersignal_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "kind", "value", "customer"], name="customersignal_match"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.value}"
+
+
+class CustomerMerge(models.Model):
+    """One customer (the source) merged into another (the survivor), by customers/services.py.
+
+    The source's row is gone from the book, so it is in no list, search or export; this row
+    answers for its id (404 CUSTOMER_MERGED with `mergedInto`) and holds what an unmerge needs:
+    the source's row and the survivor's before and after the merge (each column in its field's
+    string form, restored exactly), and the ids of the history rows moved to the survivor.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    source_id = models.BigIntegerField()
+    target_id = models.BigIntegerField()
+    source_row = models.JSONField()
+    target_before = models.JSONField()
+    target_after = models.JSONField()
+    moved_change_ids = models.JSONField(default=list)
+    merged_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A customer is merged away at most once at a time: a second, concurrent merge of
+            # the same source fails here if not before.
+            models.UniqueConstraint(
+                fields=["organization", "source_id"],
+                condition=Q(undone_at__isnull=True),
+                name="customermerge_one_per_source",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} into {self.target_id}"

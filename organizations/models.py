@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from common.currencies import validate_currency_code
 
+from .regions import validate_phone_region
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -95,6 +97,21 @@ class Organization(models.Model):
         editable=False,
         help_text="Whether an active webhook endpoint listens to the organization's events; kept "
         "by webhooks.services, so that a change wakes the delivery worker only where one does.",
+    )
+    phone_region = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        validators=[validate_phone_region],
+        help_text="ISO 3166 country code (US, GB, DE, …) of phone numbers written without a "
+        "country code, so that duplicate detection reads them; blank reads only numbers "
+        "written with one (+44 …).",
+    )
+    reject_possible_duplicates = models.BooleanField(
+        default=False,
+        help_text="Refuse to create a customer that strongly matches an existing one (409 "
+        "CUSTOMER_POSSIBLE_DUPLICATE) instead of creating it with a hint. A request may still "
+        "ask with ?onDuplicate=allow.",
     )
 
     class Meta:

@@ -6,3 +6,12 @@ from django.db import connection
 # (customers.queries.customer_edit): one statement on PostgreSQL; elsewhere the UPDATE, the
 # event counter and the INSERT.
 EDIT_STATEMENTS = 1 if connection.vendor == "postgresql" else 3
+# Duplicate detection on create (customers/duplicates.py): one lookup of the customers sharing a
+# signal (on PostgreSQL with the trigram-similar names in the same statement), and the INSERT of
+# the new customer's signals. Candidates are read only when there are some.
+CREATE_SIGNAL_STATEMENTS = 2
+# An edit of what identifies a customer (names, emails, phones, code) rewrites its signals: a
+# DELETE and an INSERT. Other edits cost nothing more.
+IDENTITY_EDIT_STATEMENTS = 2
+# Deleting customers deletes their signals: one DELETE.
+DELETE_SIGNAL_STATEMENTS = 1

@@ -37,6 +37,14 @@ STATE_RULES = {
     "CUSTOMER_HAS_TRANSACTIONS",
     "PRECONDITION_FAILED",
     "IDEMPOTENCY_KEY_REUSED",
+    # Duplicates and merge: what the two customers are, and whether one was merged already.
+    "CUSTOMER_POSSIBLE_DUPLICATE",
+    "CUSTOMER_NOT_FOUND",
+    "CUSTOMER_MERGED",
+    "CUSTOMER_NOT_MERGED",
+    "MERGE_INTO_SELF",
+    "MERGE_CURRENCY_MISMATCH",
+    "MERGE_EXCHANGE_RATE_MISMATCH",
     # Bulk files: what a file holds, and the steps already taken on an upload.
     "IMPORTED_FILE_EXTENSION_INVALID",
     "IMPORTED_FILE_INVALID",
@@ -55,8 +63,9 @@ def is_cross_field_or_clock_rule(error: dict) -> bool:
     expiry_in_the_past = field == "expiresAt" and message == "Must be in the future."
     # Filter roles are JSON inside a query parameter: a structure OpenAPI cannot state there.
     filter_roles = field in ("filterRoles", "stringifiedFilterRoles")
-    # The upload's params are JSON inside a form field; a mapping must name the required fields.
-    import_params = field == "params" or field.startswith("params.") or field == "mapping"
+    # The upload's params are JSON inside a form field; a mapping must name the required fields;
+    # an empty file is no file (Django's upload handling), which a binary schema cannot state.
+    import_params = field == "params" or field.startswith("params.") or field in ("mapping", "file")
     # The event feed's cursor must name a position the organization has reached.
     cursor_ahead = field == "after" and message == "No event has this position yet."
     # A webhook's host must resolve, to public addresses only: DNS's answer, not the schema's.

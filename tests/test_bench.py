@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from bench import floor
 from bench.generate import customer_rows
+from customers import duplicates
 from customers.management.commands.setup_demo import SEED_EXAMPLE_BODY
 from customers.models import Customer
 from customers.search import SEARCHED_ATTRIBUTES
@@ -147,3 +148,20 @@ def test_the_peer_searches_the_columns_counterpart_searches():
     from bench.peer.views import CustomerViewSet
 
     assert set(CustomerViewSet.search_fields) == set(SEARCHED_ATTRIBUTES)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_the_duplicates_benchmark_plants_pairs_the_report_finds():
+    from bench import duplicates as bench
+
+    organization = Organization.objects.create(
+        name="bench-duplicates", base_currency="USD", phone_region=bench.REGION
+    )
+    rows, planted = bench.book(7, organization, 300, 0.1)
+    low = bench.load(organization, rows)
+
+    found = {(first, second) for first, second, _ in duplicates.pair_ids(organization)}
+
+    assert {kind for _, _, kind in planted} == set(bench.KINDS)
+    assert all((low + original, low + twin) in found for original, twin, _ in planted)

@@ -218,7 +218,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
     "PREPROCESSING_HOOKS": ["common.schema.strip_trailing_slashes"],
-    "ENUM_NAME_OVERRIDES": {"ResponseCasingEnum": "organizations.models.ResponseCasing"},
+    "ENUM_NAME_OVERRIDES": {
+        "ResponseCasingEnum": "organizations.models.ResponseCasing",
+        # Every field of a merge's choices takes the same two values: one enum, not forty.
+        "MergeChoiceEnum": "customers.api.duplicates.MERGE_CHOICES",
+        "CustomerTypeEnum": "customers.models.Customer.CustomerType",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.schema.document_common_answers",

@@ -20,6 +20,7 @@ nothing by default, and the answer says why, row by row (docs/compatibility.md).
 import json
 import tempfile
 
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -35,6 +36,7 @@ from rest_framework.views import APIView
 
 from common.actors import Actor, Door
 from common.errors import ApplicationError
+from common.fields import StrictCharField
 from common.negotiation import FileDownloadNegotiation
 from common.parsers import UploadParser
 from common.query_params import read_query_params
@@ -130,6 +132,10 @@ def public_params(params: dict) -> dict:
     }
 
 
+# DRF refuses NUL in any text; saying so in the schema (as a pattern) keeps generated clients and
+# schema-driven tests from sending it.
+NO_NUL = RegexValidator(r"^[^\u0000]*$", "Null characters are not allowed.")
+
 MappingEntrySerializer = type(
     "MappingEntrySerializer",
     (StrictInputSerializer,),
@@ -138,9 +144,13 @@ MappingEntrySerializer = type(
         "__doc__": "One sheet column and the customer field it fills.",
         # `from` is a Python keyword, so the fields are given as a namespace, not a class body.
         "from": serializers.CharField(
-            max_length=255, trim_whitespace=False, help_text="A column of the file's header."
+            max_length=255,
+            trim_whitespace=False,
+            validators=[NO_NUL],
+            help_text="A column of the file's header.",
         ),
-        "to": serializers.CharField(
+        # The house's text field: trimmed, and its schema says it is neither blank nor NUL.
+        "to": StrictCharField(
             max_length=64,
             help_text="A customer field, as `resourceColumns` names it (any spelling the "
             "file's own header could use: `displayName`, `display_name`, `Display Name`).",
@@ -212,6 +222,23 @@ ImportResultSerializer = inline_serializer(
         "unmappedColumns": serializers.ListField(child=serializers.CharField()),
         "unmappedColumnsCount": serializers.IntegerField(),
         "imported": serializers.BooleanField(help_text="The rows were written (never on preview)."),
+        "possibleDuplicates": serializers.ListField(
+            child=inline_serializer(
+                "ImportRowDuplicate",
+                {
+                    "rowNumber": serializers.IntegerField(),
+                    "customerId": serializers.IntegerField(
+                        allow_null=True, help_text="The book's customer it looks like."
+                    ),
+                    "otherRowNumber": serializers.IntegerField(
+                        allow_null=True, help_text="Or the earlier row of the file."
+                    ),
+                    "score": serializers.FloatField(),
+                },
+            ),
+            help_text="New customers strongly like an existing one or an earlier row "
+            "(created all the same: Counterpart's addition, so the preview shows them).",
+        ),
     },
 )
 
@@ -252,6 +279,15 @@ def import_answer(upload: ImportUpload, result) -> dict:
         "unmappedColumns": unmapped,
         "unmappedColumnsCount": len(unmapped),
         "imported": result.written,
+        "possibleDuplicates": [
+            {
+                "rowNumber": duplicate.row,
+                "customerId": duplicate.other_id,
+                "otherRowNumber": duplicate.other_row,
+                "score": duplicate.score,
+            }
+            for duplicate in result.duplicates
+        ],
     }
 
 

@@ -12,10 +12,11 @@ from common.http import IfMatch, request_header
 from common.pagination import PageParamsSerializer, paginate
 from common.query_params import read_query_params
 from common.views import OrganizationScopedViewSet
-from customers import idempotency, selectors, services
+from customers import duplicates, idempotency, selectors, services
 from customers.models import Customer
 
 from . import schema
+from .duplicates import MergeSerializer, candidate_data, duplicates_header, pair_data
 from .listing import (
     CustomerChangeSerializer,
     CustomerListParamsSerializer,
@@ -74,13 +75,20 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = CustomerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        on_duplicate = self.on_duplicate()
         actor = Actor.from_request(request)
         key = self.idempotency_key()
         if key is None:
             customer = services.customer_create(
-                organization=self.organization, data=serializer.validated_data, actor=actor
+                organization=self.organization,
+                data=serializer.validated_data,
+                actor=actor,
+                on_duplicate=on_duplicate,
             )
-            return self.customer_response(customer, status.HTTP_201_CREATED)
+            response = self.customer_response(customer, status.HTTP_201_CREATED)
+            for name, value in duplicates_header(customer.possible_duplicates).items():
+                response[name] = value
+            return response
         stored = idempotency.customer_create_idempotent(
             organization=self.organization,
             key=key,
@@ -88,11 +96,55 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
             data=serializer.validated_data,
             actor=actor,
             render=customer_data,
+            on_duplicate=on_duplicate,
         )
-        headers = {"ETag": stored.etag}
+        headers = {"ETag": stored.etag, **duplicates_header(stored.possible_duplicates)}
         if stored.replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(stored.body, status=stored.status_code, headers=headers)
+
+    def on_duplicate(self) -> str | None:
+        """`?onDuplicate=allow|reject` (or `on_duplicate`): this request's answer to a strong
+        match; absent, the organization's setting decides. Other query parameters are ignored,
+        as they always were on create."""
+        given = [
+            value
+            for name in ("onDuplicate", "on_duplicate")
+            for value in self.request.query_params.getlist(name)
+        ]
+        if not given:
+            return None
+        if len(given) > 1 or given[0] not in services.ON_DUPLICATE:
+            raise ApplicationError(
+                400,
+                "VALIDATION_ERROR",
+                "onDuplicate is allow or reject, sent once.",
+                field="onDuplicate",
+            )
+        return given[0]
+
+    @action(detail=True, methods=["get"])
+    def duplicates(self, request, *args, **kwargs):
+        customer = self.get_customer()
+        matches = duplicates.candidates(customer, self.organization)
+        return Response({"duplicates": [candidate_data(match) for match in matches]})
+
+    @action(detail=False, methods=["get"], url_path="duplicates")
+    def duplicate_pairs(self, request, *args, **kwargs):
+        params = read_query_params(PageParamsSerializer, request.query_params)
+        page = duplicates.pairs(
+            self.organization, page=params["page"], page_size=params["pageSize"]
+        )
+        return Response(
+            {
+                "pairs": [pair_data(*pair) for pair in page.pairs],
+                "pagination": {
+                    "page": params["page"],
+                    "pageSize": params["pageSize"],
+                    "total": page.total,
+                },
+            }
+        )
 
     def retrieve(self, request, *args, **kwargs):
         customer = self.get_customer()
@@ -185,6 +237,42 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
                 "pagination": page.meta,
             }
         )
+
+    @action(detail=True, methods=["post"])
+    def merge(self, request, *args, **kwargs):
+        customer_id = self.customer_id()
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        context = self.write_context(customer_id)
+        survivor = services.customer_merge(
+            into_id=values["into"],
+            choices=values["fields"],
+            into_if_match=IfMatch.parse(values.get("intoIfMatch")),
+            **context,
+        )
+        return self.customer_response(survivor)
+
+    @action(detail=True, methods=["post"])
+    def unmerge(self, request, *args, **kwargs):
+        restored = services.customer_unmerge(**self.write_context(self.customer_id()))
+        return self.customer_response(restored)
+
+    def handle_exception(self, exc):
+        """A customer id that is missing because it was merged away answers CUSTOMER_MERGED,
+        with `mergedInto`, on every route that names it; looked up only on the way out of a
+        404, so the routes that find their customer pay nothing."""
+        if (
+            isinstance(exc, ApplicationError)
+            and exc.error_type == "CUSTOMER_NOT_FOUND"
+            and exc.field is None
+            and self.lookup_field in self.kwargs
+            and getattr(self, "organization", None) is not None
+        ):
+            raw = self.kwargs[self.lookup_field]
+            if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID:
+                exc = services.customer_missing(self.organization, int(raw))
+        return super().handle_exception(exc)
 
     def customer_id(self) -> int:
         raw = self.kwargs[self.lookup_field]

@@ -47,6 +47,26 @@ class ImportRefused(ValueError):
 
 
 @dataclass(frozen=True)
+class RowDuplicate:
+    """A row that would create a customer strongly like another (customers/matching.py): an
+    earlier row of the file (`other_row`), or a customer of the book (`other_id`)."""
+
+    row: int
+    other_id: int | None
+    other_row: int | None
+    score: float
+
+    @property
+    def message(self) -> str:
+        other = (
+            f"row {self.other_row} of the file"
+            if self.other_row is not None
+            else f"customer {self.other_id}"
+        )
+        return f"Row {self.row} looks like {other} (score {self.score})."
+
+
+@dataclass(frozen=True)
 class RowError:
     row: int
     field: str
@@ -61,12 +81,19 @@ class ImportResult:
     unchanged: int = 0
     failed: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # New customers strongly like another (within the file or the book), and how many of them
+    # --on-duplicate skip left out.
+    duplicates: list[RowDuplicate] = field(default_factory=list)
+    skipped_duplicates: int = 0
     dry_run: bool = False
     applied: bool = False  # the valid rows were applied: committed, or rolled back as a dry run
 
     @property
     def written(self) -> bool:
         return self.applied and not self.dry_run
+
+
+ON_DUPLICATE = ("allow", "skip", "reject")
 
 
 class ImportRun:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Customer, CustomerChange
-from tests.budgets import EDIT_STATEMENTS
+from tests.budgets import DELETE_SIGNAL_STATEMENTS, EDIT_STATEMENTS
 from tests.factories import CustomerFactory, seed_customer
 
 pytestmark = pytest.mark.django_db
@@ -160,8 +160,9 @@ def test_a_current_if_match_lets_the_write_through(tenant, key_client, method, s
         # authentication; the customer; the edit with its history row
         ("post", "/inactivate", None, 2 + EDIT_STATEMENTS),
         ("patch", "/inactivate", None, 2 + EDIT_STATEMENTS),
-        # authentication; the customer, locked; the event counter; the history row; the DELETE
-        ("delete", "", None, 5),
+        # authentication; the customer, locked; the event counter; the history row; its
+        # signals' DELETE; the DELETE
+        ("delete", "", None, 5 + DELETE_SIGNAL_STATEMENTS),
     ],
 )
 def test_each_action_stays_within_its_query_budget(
@@ -268,7 +269,7 @@ def test_bulk_delete_costs_the_same_few_queries_for_many_customers(tenant, key_c
     ids = [c.pk for c in CustomerFactory.create_batch(100, organization=tenant.organization)]
     key_client.get("/api/customers")  # warm up: lastUsedAt is written once a minute
 
-    with max_queries(7):
+    with max_queries(7 + DELETE_SIGNAL_STATEMENTS):
         response = key_client.post("/api/customers/bulk-delete", {"ids": ids}, format="json")
 
     assert response.json() == {"deletedIds": ids}

@@ -111,6 +111,7 @@ def test_the_whole_flow_previews_without_writing_then_imports_once(tenant, key_c
         "errors": [],
         "unmappedColumns": ["Favourite Colour"],
         "unmappedColumnsCount": 1,
+        "possibleDuplicates": [],
     }
     assert preview.status_code == 200
     assert preview.json() == {**expected, "imported": False}
@@ -499,3 +500,27 @@ def test_a_file_the_server_cannot_give_is_a_json_error(
 def test_the_routes_need_credentials(client):
     assert_error(client.get("/api/export?resource=customers"), 401, "NOT_AUTHENTICATED")
     assert_error(upload(client), 401, "NOT_AUTHENTICATED")
+
+
+def test_the_preview_names_rows_like_customers_of_the_book(tenant, key_client):
+    from common.actors import Actor, Door
+    from customers import services
+
+    acme = services.customer_create(
+        organization=tenant.organization,
+        data={
+            "customer_type": "business",
+            "display_name": "ACME Limited",
+            "email": "OPS@acme.example",
+            "currency_code": "USD",
+        },
+        actor=Actor(door=Door.COMMAND),
+    )
+    import_id = uploaded(key_client)
+
+    preview = key_client.get(f"/api/import/{import_id}/preview")
+
+    assert preview.json()["possibleDuplicates"] == [
+        {"rowNumber": 2, "customerId": acme.pk, "otherRowNumber": None, "score": 0.96}
+    ]
+    assert preview.json()["createdCount"] == 2

@@ -211,7 +211,7 @@ def test_each_organization_reads_only_its_own_feed(tenant, other_tenant, key_cli
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"types": "customer.created,customer.merged"}, "types"),
+        ({"types": "customer.created,customer.renamed"}, "types"),
         ({"limit": "0"}, "limit"),
         ({"limit": "1001"}, "limit"),
         ({"after": "-1"}, "after"),

@@ -8,11 +8,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.actors import Actor, Door
 from customers.importing.readers import FORMATS, FileRefused, format_for
-from customers.importing.service import MATCHES, MODES, ImportRefused
+from customers.importing.service import MATCHES, MODES, ON_DUPLICATE, ImportRefused
 from customers.services import customer_import
 from organizations.models import Organization
 
 PLAIN_EVERY = 100_000  # rows between progress lines when the output is not a terminal
+SHOWN_DUPLICATES = 50
 
 
 class Command(BaseCommand):
@@ -30,6 +31,14 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Check everything; write nothing."
         )
         parser.add_argument("--ignore-unknown-columns", action="store_true")
+        parser.add_argument(
+            "--on-duplicate",
+            choices=ON_DUPLICATE,
+            default="allow",
+            help="A new customer strongly like an existing one or an earlier row: create it and "
+            "report it (allow, the default), leave the row out (skip), or import nothing "
+            "(reject). A dry run reports them whatever this says.",
+        )
 
     def handle(self, *args, path, organization, **options):
         target = Organization.objects.filter(pk=organization).first()
@@ -61,6 +70,7 @@ class Command(BaseCommand):
                     ignore_unknown_columns=options["ignore_unknown_columns"],
                     errors_to=errors_to,
                     progress=progress.update,
+                    on_duplicate=options["on_duplicate"],
                 )
             except ImportRefused as error:
                 raise CommandError(f"Nothing was imported: {error}") from None
@@ -77,6 +87,12 @@ class Command(BaseCommand):
             self.stderr.write(f"Row {error.row}{field}: {error.message}")
         if result.failed > len(result.errors):
             self.stderr.write(f"... and more: {result.failed} row(s) failed in all.")
+        for duplicate in result.duplicates[:SHOWN_DUPLICATES]:
+            self.stdout.write(f"Possible duplicate: {duplicate.message}")
+        if len(result.duplicates) > SHOWN_DUPLICATES:
+            self.stdout.write(f"... {len(result.duplicates)} possible duplicates in all.")
+        if result.skipped_duplicates:
+            self.stdout.write(f"Skipped {result.skipped_duplicates} possible duplicate(s).")
         rate = result.rows / seconds if seconds else 0
         self.stdout.write(
             f"{result.rows} rows in {seconds:.1f} s ({rate:,.0f} rows/s): "

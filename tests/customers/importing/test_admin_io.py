@@ -154,3 +154,29 @@ def test_changelist_shows_the_import_and_export_buttons(staff):
 
     assert IMPORT_URL in page
     assert "export/?&amp;export_format=xlsx" in page
+
+
+def test_the_preview_shows_rows_like_the_books_customers_and_confirm_warns(staff, tenant):
+    from common.actors import Actor, Door
+    from customers import services
+
+    book = services.customer_create(
+        organization=tenant.organization,
+        data={"customer_type": "business", "display_name": "From Admin", "currency_code": "USD"},
+        actor=Actor(door=Door.COMMAND),
+    )
+    services.customer_update(
+        organization=tenant.organization,
+        customer_id=book.pk,
+        changes={"email": "ops@admin.test"},
+        actor=Actor(door=Door.COMMAND),
+    )
+    body = b"customerType,displayName,email,currencyCode\nbusiness,FROM ADMIN,OPS@admin.test,USD\n"
+
+    preview = upload(staff, tenant.organization, body=body)
+    confirmed = staff.post(IMPORT_URL, {"confirm": preview.context["preview"].token}, follow=True)
+
+    assert 'id="import-duplicates"' in preview.content.decode()
+    assert f"customer #{book.pk}" in preview.content.decode()
+    assert "1 of the new customers look like others" in confirmed.content.decode()
+    assert Customer.objects.filter(display_name="FROM ADMIN").exists()
