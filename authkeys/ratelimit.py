@@ -81,7 +81,9 @@ def _key(name: str, rate: Rate) -> str:
 
 
 def _seconds(left: float) -> int:
-    return max(math.ceil(left), 1)
+    # Windows end on a millisecond (SQLite keeps no finer); SQLite's julianday arithmetic is off
+    # by tens of microseconds, which ceil alone would turn into a whole second more.
+    return max(math.ceil(round(left, 3)), 1)
 
 
 def count_request(name: str, rate: Rate) -> Usage:
