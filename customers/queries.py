@@ -14,7 +14,7 @@ floats). tests/customers/test_queries.py holds the two to the same answers.
 from django.db import connections, router, transaction
 
 from . import events
-from .models import Customer, CustomerChange
+from .models import Customer, CustomerChange, CustomerSignal
 
 
 def _columns(model) -> tuple:
@@ -42,6 +42,7 @@ _HISTORY_COLUMNS = ", ".join(field.column for field in HISTORY_FIELDS)
 _HISTORY_VALUES = ", ".join(["%s"] * len(HISTORY_FIELDS))
 _POSITION = CustomerChange._meta.get_field("position").column
 _RAISE_COUNTER_BY_ONE = events.RAISE_COUNTER.format(rows="SELECT organization_id, 1 FROM updated")
+_SIGNALS = CustomerSignal._meta.db_table
 
 
 def _alias(model, *, write: bool) -> str:
@@ -72,15 +73,22 @@ def customer_by_id(organization_id: int, customer_id: int, *, for_update=False) 
 
 
 def customer_edit(
-    customer: Customer, attributes: list[str], *, read_version: int, history: CustomerChange
+    customer: Customer,
+    attributes: list[str],
+    *,
+    read_version: int,
+    history: CustomerChange,
+    signals: set[tuple[str, str]] | None = None,
 ) -> bool:
     """Write `attributes` of `customer` if its row still holds `read_version`, and then the
-    unsaved `history` row, numbered as an event (customers/events.py): all or nothing. False
-    when the row has changed or is gone.
+    unsaved `history` row, numbered as an event (customers/events.py), and, when `signals` is
+    given (an edit of what identifies the customer), its identity signals replaced by those
+    (customers/duplicates.py): all or nothing. False when the row has changed or is gone.
 
     On PostgreSQL that is one statement (`WITH updated AS (UPDATE … RETURNING id), numbered AS
-    (the event counter raised by one) INSERT … SELECT … FROM numbered`), atomic by itself, so
-    outside a transaction it is one round trip. Elsewhere the UPDATE and events.record run in a
+    (the event counter raised by one), [gone AS (DELETE the signals not in `signals`), added AS
+    (INSERT `signals` ON CONFLICT DO NOTHING)] INSERT … SELECT … FROM numbered`), atomic by
+    itself, so outside a transaction it is one round trip. Elsewhere the same writes run in a
     transaction.
     """
     alias = _alias(Customer, write=True)
@@ -96,14 +104,29 @@ def customer_edit(
             )
             if written:
                 events.record([history])
+            if written and signals is not None:
+                stored = CustomerSignal.objects.using(alias).filter(
+                    organization_id=customer.organization_id, customer_id=customer.pk
+                )
+                stored.delete()
+                CustomerSignal.objects.using(alias).bulk_create(
+                    CustomerSignal(
+                        organization_id=customer.organization_id,
+                        customer_id=customer.pk,
+                        kind=kind,
+                        value=value,
+                    )
+                    for kind, value in sorted(signals)
+                )
         return bool(written)
 
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = (
         f"WITH updated AS (UPDATE {_CUSTOMER} SET {assignments} "  # noqa: S608
-        "WHERE organization_id = %s AND id = %s AND version = %s RETURNING organization_id), "
-        f"numbered AS ({_RAISE_COUNTER_BY_ONE}) "
+        "WHERE organization_id = %s AND id = %s AND version = %s "
+        "RETURNING organization_id, id), "
+        f"numbered AS ({_RAISE_COUNTER_BY_ONE}){_replace_signals(signals)} "
         f"INSERT INTO {_CHANGES} ({_HISTORY_COLUMNS}, {_POSITION}) "
         f"SELECT {_HISTORY_VALUES}, last FROM numbered RETURNING id, {_POSITION}"
     )
@@ -111,6 +134,9 @@ def customer_edit(
         field.get_db_prep_save(getattr(customer, field.attname), connection) for field in fields
     ]
     params += [customer.organization_id, customer.pk, read_version]
+    if signals is not None:
+        pairs = [value for pair in sorted(signals) for value in pair]
+        params += pairs * 2  # the pairs kept by the DELETE, then the pairs the INSERT adds
     params += [
         field.get_db_prep_save(field.pre_save(history, True), connection)
         for field in HISTORY_FIELDS
@@ -124,3 +150,25 @@ def customer_edit(
     history._state.adding = False
     history._state.db = alias
     return True
+
+
+def _replace_signals(signals: set[tuple[str, str]] | None) -> str:
+    """The edit statement's CTEs that make the customer's stored signals exactly `signals`:
+    those not among them deleted, the missing ones added (names from the model, values as
+    parameters). Empty when the edit leaves the signals alone."""
+    if signals is None:
+        return ""
+    pairs = ", ".join(["(%s, %s)"] * len(signals))
+    keep = f" AND (signal.kind, signal.value) NOT IN ({pairs})" if signals else ""
+    gone = (
+        f", gone AS (DELETE FROM {_SIGNALS} AS signal USING updated "  # noqa: S608
+        "WHERE signal.organization_id = updated.organization_id "
+        f"AND signal.customer_id = updated.id{keep})"
+    )
+    if not signals:
+        return gone
+    return gone + (
+        f", added AS (INSERT INTO {_SIGNALS} (organization_id, customer_id, kind, value) "  # noqa: S608
+        "SELECT updated.organization_id, updated.id, wanted.kind, wanted.value "
+        f"FROM updated, (VALUES {pairs}) AS wanted (kind, value) ON CONFLICT DO NOTHING)"
+    )

@@ -276,17 +276,14 @@ def _apply(customer: Customer, changes: dict, *, action: str, actor: Actor, regi
     customer.updated_at = timezone.now()
     identity = not matching.IDENTITY_ATTRIBUTES.isdisjoint(changed)
     try:
-        # Without an identity change the edit stays one statement, atomic by itself.
-        with transaction.atomic(savepoint=False) if identity else nullcontext():
-            written = queries.customer_edit(
-                customer,
-                [*changed, "version", "updated_at"],
-                read_version=read_version,
-                history=change_row(customer=customer, action=action, actor=actor, changes=changed),
-            )
-            if written and identity:
-                duplicates.store([customer], region=region)
-            return written
+        # One statement with its history row and, for an identity change, its new signals.
+        return queries.customer_edit(
+            customer,
+            [*changed, "version", "updated_at"],
+            read_version=read_version,
+            history=change_row(customer=customer, action=action, actor=actor, changes=changed),
+            signals=matching.signals(customer, region) if identity else None,
+        )
     except IntegrityError:
         if "code" in changed:
             raise customer_code_taken() from None

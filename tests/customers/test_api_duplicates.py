@@ -183,6 +183,25 @@ def test_an_edit_of_the_email_moves_the_signal(us, key_client):
     assert not CustomerSignal.objects.filter(value="billing@acme.test").exists()
 
 
+def test_an_identity_edit_leaves_exactly_the_customers_new_signals(us, key_client):
+    acme = make(us, "Acme Corp.", email="billing@acme.test", code="AC-1")
+    CustomerSignal.objects.create(
+        organization=us.organization, customer=acme, kind="phone", value="+15550000000"
+    )  # a stale one, as an earlier region would have left
+
+    response = key_client.patch(
+        f"{URL}/{acme.pk}", {"displayName": "Acme Holdings", "code": "AC-1"}, format="json"
+    )
+
+    assert response.status_code == 200
+    stored = set(CustomerSignal.objects.filter(customer=acme).values_list("kind", "value"))
+    assert stored == {("name", "acme holdings"), ("email", "billing@acme.test"), ("code", "ac-1")}
+    renamed = key_client.patch(f"{URL}/{acme.pk}", {"email": ""}, format="json")
+    assert renamed.status_code == 200
+    stored = set(CustomerSignal.objects.filter(customer=acme).values_list("kind", "value"))
+    assert stored == {("name", "acme holdings"), ("code", "ac-1")}
+
+
 def test_a_deleted_customer_leaves_no_signals(us, key_client):
     acme = make(us, "Acme Corp.", email="billing@acme.test")
 
