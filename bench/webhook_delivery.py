@@ -5,11 +5,13 @@
 
 Against a migrated PostgreSQL database (its own organization "bench-webhooks", made again each
 run). For each concurrency: an endpoint pointing at a receiver in this process (a threaded
-http.server answering 204 at once), N events written by one import (one dispatch job), then one
-`manage.py procrastinate worker --concurrency C` started; the clock runs from the worker's start
-to the receiver's N-th request. Each delivery is a real one: the dispatcher's fan-out, the job's
-fetch, the event's rendering, the signature, an HTTP POST, the outcome written back. Prints one
-line per concurrency; the worker's log goes to bench/out/.
+http.server answering 204 at once), N events written by one import (one dispatch job), the
+queue's tables vacuumed (a worker deletes each job it finishes, and fetching the next walks the
+dead rows until autovacuum clears them), then one `manage.py procrastinate worker` with
+WEBHOOK_WORKER_CONCURRENCY=C started; the clock runs from the worker's start to the receiver's
+N-th request. Each delivery is a real one: the dispatcher's fan-out, the job's fetch, the event's
+rendering, the signature, an HTTP POST, the outcome written back. Prints one line per
+concurrency; the worker's log goes to bench/out/.
 """
 
 import argparse
@@ -33,8 +35,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
-from customers.models import Customer, CustomerChange  # noqa: E402
+from customers.models import Customer, CustomerChange, CustomerSignal  # noqa: E402
 from organizations.models import Organization  # noqa: E402
 from webhooks import services  # noqa: E402
 from webhooks.models import WebhookEndpoint  # noqa: E402
@@ -63,6 +66,7 @@ def drop_bench_organization() -> None:
     for organization in Organization.objects.filter(name="bench-webhooks"):
         WebhookEndpoint.objects.filter(organization=organization).delete()
         CustomerChange.objects.filter(organization=organization).delete()
+        CustomerSignal.objects.filter(organization=organization).delete()
         Customer.objects.filter(organization=organization).delete()
         organization.delete()
 
@@ -83,6 +87,10 @@ def run(events: int, concurrency: int, port: int) -> float:
     call_command(
         "import_customers", str(path), "--organization", organization.pk, stdout=io.StringIO()
     )
+    with (
+        connection.cursor() as cursor
+    ):  # the queue's dead rows from earlier runs, as autovacuum would
+        cursor.execute("VACUUM procrastinate_jobs, procrastinate_events")
     Receiver.count, Receiver.target = 0, events
     Receiver.done.clear()
     log = (BENCH / "out" / f"webhook-worker-{concurrency}.log").open("w")
