@@ -4,6 +4,8 @@ from decimal import Decimal
 import factory
 
 from authkeys.services import api_key_create
+from common.actors import Actor, Door
+from customers import services
 from customers.models import Customer
 from organizations.models import Branch, Membership, Organization, User
 
@@ -71,3 +73,14 @@ def seed_customer(organization: Organization, branch: Branch) -> Customer:
 
 def issue_key(organization: Organization, user: User | None = None, **kwargs) -> str:
     return api_key_create(organization=organization, name="test", created_by=user, **kwargs).key
+
+
+def customer_created(tenant, display_name: str, **values) -> Customer:
+    """A business customer made through customers.services, as a command makes one (its identity
+    signals, history and event written too), for tests of what the services keep."""
+    data = {"customer_type": "business", "display_name": display_name, "currency_code": "USD"}
+    return services.customer_create(
+        organization=tenant.organization,
+        data={**data, **values},
+        actor=Actor(door=Door.COMMAND),
+    )

@@ -10,22 +10,14 @@ from common.actors import Actor, Door
 from customers import services
 from customers.models import Customer, CustomerChange, CustomerMerge
 
+from ..factories import customer_created
 from .test_customer_admin import ADD, add_form_data
 
 pytestmark = pytest.mark.django_db
 
 
 def make(tenant, display_name, **values) -> Customer:
-    return services.customer_create(
-        organization=tenant.organization,
-        data={
-            "customer_type": "business",
-            "display_name": display_name,
-            "currency_code": "EUR",
-            **values,
-        },
-        actor=Actor(door=Door.COMMAND),
-    )
+    return customer_created(tenant, display_name, **{"currency_code": "EUR", **values})
 
 
 def merge_url(customer, **query) -> str:

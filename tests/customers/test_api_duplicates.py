@@ -4,26 +4,14 @@ refusal (contract section 11)."""
 import pytest
 
 from common.actors import Actor, Door
-from customers import services
 from customers.models import Customer, CustomerChange, CustomerSignal
+
+from ..factories import customer_created as make
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/customers"
 ACTOR = Actor(door=Door.COMMAND)
-
-
-def make(tenant, display_name, **values) -> Customer:
-    return services.customer_create(
-        organization=tenant.organization,
-        data={
-            "customer_type": "business",
-            "display_name": display_name,
-            "currency_code": "USD",
-            **values,
-        },
-        actor=ACTOR,
-    )
 
 
 @pytest.fixture

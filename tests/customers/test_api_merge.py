@@ -12,24 +12,13 @@ from common.actors import Actor, Door
 from customers import services
 from customers.models import Customer, CustomerChange, CustomerMerge, CustomerSignal
 
+from ..factories import customer_created as make
+
 pytestmark = pytest.mark.django_db
 
 URL = "/api/customers"
 ACTOR = Actor(door=Door.COMMAND)
 AT = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def make(tenant, display_name, **values) -> Customer:
-    return services.customer_create(
-        organization=tenant.organization,
-        data={
-            "customer_type": "business",
-            "display_name": display_name,
-            "currency_code": "USD",
-            **values,
-        },
-        actor=ACTOR,
-    )
 
 
 @pytest.fixture

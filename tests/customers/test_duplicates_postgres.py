@@ -2,24 +2,11 @@
 
 import pytest
 
-from common.actors import Actor, Door
-from customers import duplicates, services
-from customers.models import Customer
+from customers import duplicates
+
+from ..factories import customer_created as make
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
-
-
-def make(tenant, display_name, **values) -> Customer:
-    return services.customer_create(
-        organization=tenant.organization,
-        data={
-            "customer_type": "business",
-            "display_name": display_name,
-            "currency_code": "USD",
-            **values,
-        },
-        actor=Actor(door=Door.COMMAND),
-    )
 
 
 def test_a_misspelt_name_is_a_candidate_through_the_trigram_index(tenant):

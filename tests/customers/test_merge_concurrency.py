@@ -6,24 +6,11 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from common.actors import Actor, Door
-from customers import services
 from customers.models import Customer, CustomerChange, CustomerMerge
 
+from ..factories import customer_created as make
+
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def make(tenant, display_name, **values) -> Customer:
-    return services.customer_create(
-        organization=tenant.organization,
-        data={
-            "customer_type": "business",
-            "display_name": display_name,
-            "currency_code": "USD",
-            **values,
-        },
-        actor=Actor(door=Door.COMMAND),
-    )
 
 
 def race(tenant, calls):
