@@ -3,7 +3,6 @@ refusal (contract section 11)."""
 
 import pytest
 
-from common.actors import Actor, Door
 from customers.models import Customer, CustomerChange, CustomerSignal
 
 from ..factories import customer_created as make
@@ -11,7 +10,6 @@ from ..factories import customer_created as make
 pytestmark = pytest.mark.django_db
 
 URL = "/api/customers"
-ACTOR = Actor(door=Door.COMMAND)
 
 
 @pytest.fixture
