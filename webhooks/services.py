@@ -105,7 +105,8 @@ def endpoint_change(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
         check_url(changes["url"])
     for attribute, value in changes.items():
         setattr(endpoint, attribute, value)
-    endpoint.save(update_fields=[*changes, "updated_at"])
+    endpoint.updated_at = timezone.now()
+    _scoped(endpoint).update(**changes, updated_at=endpoint.updated_at)
     return endpoint
 
 
@@ -122,8 +123,13 @@ def endpoint_toggle(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         check_url(endpoint.url)
         endpoint.cursor = events.last_position(endpoint.organization_id)
         endpoint.failing_since = endpoint.disabled_at = None
-    endpoint.save(
-        update_fields=["is_active", "cursor", "failing_since", "disabled_at", "updated_at"]
+    endpoint.updated_at = timezone.now()
+    _scoped(endpoint).update(
+        is_active=endpoint.is_active,
+        cursor=endpoint.cursor,
+        failing_since=endpoint.failing_since,
+        disabled_at=endpoint.disabled_at,
+        updated_at=endpoint.updated_at,
     )
     _keep_flag(endpoint.organization)
     return endpoint
@@ -135,6 +141,11 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> int:
     WebhookEndpoint.objects.filter(organization_id=endpoint.organization_id, pk=pk).delete()
     _keep_flag(endpoint.organization)
     return pk
+
+
+def _scoped(endpoint: WebhookEndpoint):
+    """The endpoint's row, found by organization and id: every statement names its tenant."""
+    return WebhookEndpoint.objects.filter(organization_id=endpoint.organization_id, pk=endpoint.pk)
 
 
 def _keep_flag(organization: Organization) -> None:
@@ -152,7 +163,9 @@ def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
             409, "WEBHOOK_INACTIVE", "The webhook is inactive: activate it to redeliver."
         )
     delivery.status = Status.PENDING
-    delivery.save(update_fields=["status"])
+    WebhookDelivery.objects.filter(organization_id=delivery.organization_id, pk=delivery.pk).update(
+        status=Status.PENDING
+    )
     return delivery
 
 

@@ -34,6 +34,7 @@ from customers.models import (
 from tests.admin.conftest import make_staff
 from tests.admin.forms import change_form_data
 from tests.reliability.test_tenant_matrix import OPERATIONS, SCHEMA, example
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,8 @@ TENANT_TABLES = tuple(
         EventCounter,
         ImportUpload,
         ImportUploadPart,
+        WebhookDelivery,
+        WebhookEndpoint,
     )
 )
 _TABLE = re.compile(r'\b"?(' + "|".join(TENANT_TABLES) + r')"?\b')
