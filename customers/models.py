@@ -269,8 +269,9 @@ class ImportUpload(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="import_uploads"
     )
-    # The id clients name it by: random, so one upload's id says nothing of another's.
-    import_id = models.CharField(max_length=32, unique=True)
+    # The id clients name it by: random, so one upload's id says nothing of another's. Unique
+    # within the organization (Meta), the scope every lookup names.
+    import_id = models.CharField(max_length=32)
     filename = models.CharField(max_length=255)
     format = models.CharField(max_length=8)
     size = models.BigIntegerField()
@@ -288,6 +289,13 @@ class ImportUpload(models.Model):
     # The answer of the import that wrote the file, replayed if it is asked to import again.
     result = models.JSONField(null=True, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "import_id"], name="import_upload_id_unique"
+            )
+        ]
 
     def __str__(self):
         return self.filename

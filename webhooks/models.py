@@ -83,7 +83,7 @@ class WebhookDelivery(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["endpoint", "event"], name="webhook_delivery_one_per_event"
+                fields=["organization", "endpoint", "event"], name="webhook_delivery_one_per_event"
             )
         ]
         indexes = [
