@@ -22,7 +22,6 @@ import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -149,9 +148,15 @@ def _scoped(endpoint: WebhookEndpoint):
 
 
 def _keep_flag(organization: Organization) -> None:
-    active = WebhookEndpoint.objects.filter(organization_id=OuterRef("pk"), is_active=True)
-    Organization.objects.filter(pk=organization.pk).update(delivers_webhooks=Exists(active))
-    organization.refresh_from_db(fields=["delivers_webhooks"])
+    """Set `delivers_webhooks` to whether an active endpoint listens. Two statements under the
+    organization's row lock, not one UPDATE with a subquery: on a Citus cluster organizations are
+    a reference table, and an update of one may not read a distributed table. The lock orders
+    concurrent endpoint changes, so the last to commit sets the flag from what it sees."""
+    rows = Organization.objects.filter(pk=organization.pk)
+    list(rows.select_for_update().values_list("pk"))
+    active = WebhookEndpoint.objects.filter(organization_id=organization.pk, is_active=True)
+    organization.delivers_webhooks = active.exists()
+    rows.update(delivers_webhooks=organization.delivers_webhooks)
 
 
 def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
