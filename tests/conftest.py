@@ -4,12 +4,14 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from authkeys.models import ApiKey
+from cluster import citus
 from customers.models import Customer
 from organizations.models import Branch, Membership, Organization, User
 
@@ -21,6 +23,15 @@ from .factories import (
     UserFactory,
     issue_key,
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On a Citus coordinator the test database is laid out over the cluster as production's is
+    (tests/citus/ says how to run the suite there)."""
+    with django_db_blocker.unblock():
+        if citus.installed(connection):
+            call_command("distribute_tables", verbosity=0)
 
 
 @dataclass

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "authkeys",
     "customers",
     "webhooks",
+    "cluster",
 ]
 
 # Sessions, the session's user and messages are the admin's: common.middleware passes /api/ by them.

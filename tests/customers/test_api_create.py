@@ -121,8 +121,9 @@ def test_create_with_a_taken_code_is_400_customer_code_taken(tenant, key_client)
 
 
 def test_the_same_code_in_another_organization_is_fine(tenant, other_tenant, key_client):
-    other_tenant.customer.code = "C-1"
-    other_tenant.customer.save()
+    Customer.objects.filter(
+        organization=other_tenant.organization, pk=other_tenant.customer.pk
+    ).update(code="C-1")
 
     response = key_client.post(URL, {**NEW, "code": "C-1"}, format="json")
 
