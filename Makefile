@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint check clean
+.PHONY: install run test test-citus lint check clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Counterpart needs Python 3.11 or newer")'
@@ -23,6 +23,16 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# The customer API, tenant matrix, imports, lost updates and webhooks again, on a Citus coordinator
+# and two workers that scripts/citus-cluster builds and starts on this machine (needs root).
+CITUS_URL := postgres://postgres@127.0.0.1:5433/counterpart
+CITUS_TESTS := tests/citus tests/customers tests/webhooks tests/reliability/test_tenant_matrix.py \
+	tests/reliability/test_lost_updates.py tests/reliability/test_routed_queries.py
+test-citus: install
+	scripts/citus-cluster start
+	scripts/citus-cluster reset test_counterpart
+	DATABASE_URL=$(CITUS_URL) $(BIN)/pytest --reuse-db $(CITUS_TESTS)
 
 lint: install
 	$(BIN)/ruff check .
