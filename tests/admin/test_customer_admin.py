@@ -410,6 +410,7 @@ def test_staff_of_no_organization_see_no_customers(other_tenant):
     assert "Tenant B" not in browser.get(reverse("admin:index")).content.decode()
 
 
+@pytest.mark.django_db(transaction=True)  # as the admin's list pages run: in autocommit
 def test_search_results_come_newest_first_and_rare_matches_skip_the_key_walk(staff_client, tenant):
     older = CustomerFactory(organization=tenant.organization, display_name="Zorro One")
     newer = CustomerFactory(organization=tenant.organization, display_name="Zorro Two")

@@ -228,7 +228,7 @@ def test_a_connection_lost_during_the_lookup_is_json_503(store, key_client, tena
     killer = connections.create_connection("default")
     try:
         with killer.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            cursor.execute("SELECT pg_terminate_backend(%s::integer)", [pid])
     finally:
         killer.close()
 

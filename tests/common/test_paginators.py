@@ -24,6 +24,7 @@ def test_an_empty_scope_counts_zero_without_failing(db):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)  # as the admin's list pages run: in autocommit
 def test_a_big_list_takes_the_planners_estimate_and_runs_no_count(tenant, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("estimates come from PostgreSQL's planner")

@@ -44,7 +44,7 @@ def test_a_persistent_connection_whose_session_ended_is_replaced_before_the_requ
     ended = request_on(persistent)
     raw = persistent.connection
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [ended])
+        cursor.execute("SELECT pg_terminate_backend(%s::integer)", [ended])
     select.select([raw.fileno()], [], [], 5)
 
     assert request_on(persistent) != ended  # the request ran on a new connection, and succeeded
