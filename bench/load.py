@@ -6,6 +6,8 @@ same run.
     DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against auth-off --scenarios get
     DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against baseline \
         --baseline ../wt/before --scenarios put
+    DATABASE_URL=postgres://…:5433/… .venv/bin/python bench/load.py --against baseline \
+        --baseline-database postgres://…:5432/… --scenarios get,put
 
 The first command is the one docs/performance.md's GET and PUT numbers come from.
 
@@ -18,7 +20,9 @@ worker per core with two threads) and, with the same gunicorn options, the serve
 djangorestframework-camel-case, a token class with a select_related lookup, DRF's pagination), or
 bench/auth_off.py (Counterpart with authentication switched off), or `baseline`: Counterpart from
 another checkout (`--baseline PATH`, e.g. a git worktree at an earlier commit, run with this
-virtualenv against the same database, migrated by this tree), to measure a change in one run. Then
+virtualenv against the same database, migrated by this tree), to measure a change in one run, or
+this build against another database (`--baseline-database URL`, holding the same data: a Citus
+coordinator against the plain PostgreSQL it was copied from). Then
 it runs each scenario (get, put, list, search) with wrk and bench/wrk/scenario.lua: a VACUUM of the
 tables, a short warm-up of each server, then timed runs alternating among the servers. Prints a
 Markdown table (requests/s, median p50, worst p99 and each round's, non-2xx, Counterpart's rate as a
@@ -74,9 +78,10 @@ PROBES = {
 }
 
 
-def server_env() -> dict:
+def server_env(database_url: str | None = None) -> dict:
     return {
         **os.environ,
+        "DATABASE_URL": database_url or os.environ["DATABASE_URL"],
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
@@ -88,7 +93,9 @@ def server_env() -> dict:
     }
 
 
-def start(app: str, port: int, args, chdir: Path = ROOT) -> subprocess.Popen:
+def start(
+    app: str, port: int, args, chdir: Path = ROOT, database_url: str | None = None
+) -> subprocess.Popen:
     command = [
         str(PYTHON_BIN / "gunicorn"),
         app,
@@ -104,7 +111,7 @@ def start(app: str, port: int, args, chdir: Path = ROOT) -> subprocess.Popen:
         str(chdir),
     ]
     log = (OUT / f"gunicorn-{port}.log").open("w")
-    return subprocess.Popen(command, env=server_env(), stdout=log, stderr=log)
+    return subprocess.Popen(command, env=server_env(database_url), stdout=log, stderr=log)
 
 
 def first_tenant() -> tuple[str, str]:
@@ -209,14 +216,15 @@ def combined(runs: list[dict]) -> dict:
     }
 
 
-def vacuum() -> None:
+def vacuum(database_urls) -> None:
     """Vacuum the tables the scenarios read and write, so that each scenario starts alike: after a
     PUT scenario's edits, autovacuum would otherwise catch up during the next one's rounds, and a
     list's COUNT would read the heap for rows the visibility map no longer vouches for (list at a
     third of its rate until then)."""
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
-        for table in VACUUMED:
-            connection.execute(f"VACUUM (ANALYZE) {table}")
+    for url in database_urls:
+        with psycopg.connect(url, autocommit=True) as connection:
+            for table in VACUUMED:
+                connection.execute(f"VACUUM (ANALYZE) {table}")
 
 
 VACUUMED = ("customers_customer", "customers_customerchange", "authkeys_ratelimitcounter")
@@ -225,9 +233,18 @@ VACUUMED = ("customers_customer", "customers_customerchange", "authkeys_ratelimi
 def run(args) -> list[dict]:
     targets = {name: TARGETS[name] for name in ("counterpart", *args.against)}
     servers = {
-        name: start(app, port, args, args.baseline if name == "baseline" else ROOT)
+        name: start(
+            app,
+            port,
+            args,
+            (args.baseline or ROOT) if name == "baseline" else ROOT,
+            args.baseline_database if name == "baseline" else None,
+        )
         for name, (app, port) in targets.items()
     }
+    databases = [os.environ["DATABASE_URL"]]
+    if args.baseline_database and "baseline" in targets:
+        databases.append(args.baseline_database)
     results = []
     try:
         for _, port in targets.values():
@@ -246,7 +263,7 @@ def run(args) -> list[dict]:
                 for name, target in targets.items()
                 if statuses[name] not in (404, 405)  # a server without the endpoint sits it out
             }
-            vacuum()
+            vacuum(databases)
             for _, port in serving.values():
                 wrk(port, scenario, args.warmup, args)
             # Alternate short runs, so all servers see the same neighbours on a shared machine.
@@ -325,6 +342,10 @@ def main() -> None:
         type=lambda text: Path(text).resolve(),
         help="the checkout `--against baseline` serves (a git worktree at an earlier commit)",
     )
+    parser.add_argument(
+        "--baseline-database",
+        help="the database `--against baseline` serves, with the same data (default: the same)",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads-per-worker", type=int, default=2)
@@ -340,8 +361,13 @@ def main() -> None:
     if unknown := set(args.against) - set(TARGETS) - {"counterpart"}:
         raise SystemExit(f"--against: no server named {', '.join(sorted(unknown))}")
     baseline = args.baseline
-    if "baseline" in args.against and not (baseline and (baseline / "manage.py").is_file()):
-        raise SystemExit("--against baseline needs --baseline PATH, a checkout of Counterpart")
+    if "baseline" in args.against and not (
+        (baseline and (baseline / "manage.py").is_file()) or args.baseline_database
+    ):
+        raise SystemExit(
+            "--against baseline needs --baseline PATH (a checkout of Counterpart) or "
+            "--baseline-database URL"
+        )
     if shutil.which("wrk") is None:
         raise SystemExit("Install wrk first (Debian: apt-get install -y wrk).")
     if not (OUT / "tenants.tsv").exists():
