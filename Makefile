@@ -32,7 +32,7 @@ CITUS_TESTS := tests/citus tests/customers tests/webhooks tests/reliability/test
 test-citus: install
 	scripts/citus-cluster start
 	scripts/citus-cluster reset test_counterpart
-	DATABASE_URL=$(CITUS_URL) $(BIN)/pytest --reuse-db $(CITUS_TESTS)
+	DATABASE_URL=$(CITUS_URL) COUNTERPART_TEST_CITUS=1 $(BIN)/pytest --reuse-db $(CITUS_TESTS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -13,6 +13,8 @@ floats). tests/customers/test_queries.py holds the two to the same answers.
 
 from django.db import connections, router, transaction
 
+from common import citus
+
 from . import events
 from .models import Customer, CustomerChange, CustomerSignal
 
@@ -89,12 +91,15 @@ def customer_edit(
     (the event counter raised by one), [gone AS (DELETE the signals not in `signals`), added AS
     (INSERT `signals` ON CONFLICT DO NOTHING)] INSERT … SELECT … FROM numbered`), atomic by
     itself, so outside a transaction it is one round trip. Elsewhere the same writes run in a
-    transaction.
+    transaction: on SQLite, and on a Citus coordinator, which cannot send that statement to one
+    shard (it runs each data-modifying CTE and the INSERT … SELECT apart, with their rows pulled
+    through the coordinator, on every shard of the signals, then commits in two phases), while
+    each of the separate statements names the organization and goes to its shard alone.
     """
     alias = _alias(Customer, write=True)
     connection = connections[alias]
     fields = [Customer._meta.get_field(name) for name in attributes]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or citus.installed(connection):
         with transaction.atomic(using=alias, savepoint=False):
             written = (
                 Customer.objects.using(alias)

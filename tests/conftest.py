@@ -15,6 +15,7 @@ from cluster import citus
 from customers.models import Customer
 from organizations.models import Branch, Membership, Organization, User
 
+from . import budgets
 from .factories import (
     BranchFactory,
     CustomerFactory,
@@ -30,7 +31,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """On a Citus coordinator the test database is laid out over the cluster as production's is
     (tests/citus/ says how to run the suite there)."""
     with django_db_blocker.unblock():
-        if citus.installed(connection):
+        if citus.installed(connection) != budgets.CITUS:
+            pytest.exit("COUNTERPART_TEST_CITUS=1 goes with a Citus coordinator (make test-citus)")
+        if budgets.CITUS:
             call_command("distribute_tables", verbosity=0)
 
 

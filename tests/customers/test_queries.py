@@ -4,7 +4,6 @@ writes both the customer and its history row, or neither."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from common.actors import Actor, Door
@@ -127,9 +126,3 @@ def test_an_edit_never_reaches_another_organizations_row(tenant, other_tenant):
 
     assert written is False
     assert Customer.objects.get(pk=theirs.pk).display_name == theirs.display_name
-
-
-@pytest.mark.postgres_only
-def test_on_postgresql_the_edit_is_one_statement():
-    assert connection.vendor == "postgresql"
-    assert EDIT_STATEMENTS == 1
