@@ -12,7 +12,9 @@ same on both databases.
 The organization-wide report (`pairs`) is one statement: the signal values held by 2 to
 GROUP_MAX customers, the pairs within each, and a score per pair from the kinds they share, in the
 same weights as matching.compare; strongest first. A value shared by more than GROUP_MAX
-customers (a switchboard number, `info@`) says nothing about any one pair and is skipped.
+customers (a switchboard number, `info@`) says nothing about any one pair and is skipped. It
+reads every signal of the organization (one pass of the match index on PostgreSQL), so its time
+grows with the book (docs/performance.md).
 """
 
 from dataclasses import dataclass
@@ -140,19 +142,41 @@ def _score_sql() -> str:
     return f"ROUND(CAST(1 - {factors} AS numeric), 3)"
 
 
-# The organization's values shared by 2 to GROUP_MAX customers, the pairs within each group, and
-# a score per pair; names from the model, every value a parameter.
-_PAIRS = (
-    f"WITH shared AS (SELECT kind, value FROM {_SIGNALS} WHERE organization_id = %s "  # noqa: S608
-    "GROUP BY kind, value HAVING COUNT(*) BETWEEN 2 AND %s), "
-    "g AS (SELECT a.kind, a.customer_id AS first_id, b.customer_id AS second_id "
-    f"FROM shared s JOIN {_SIGNALS} a ON a.organization_id = %s AND a.kind = s.kind "
-    "AND a.value = s.value "
-    f"JOIN {_SIGNALS} b ON b.organization_id = %s AND b.kind = s.kind AND b.value = s.value "
-    "AND b.customer_id > a.customer_id), "
-    f"scored AS (SELECT first_id, second_id, {_score_sql()} AS score FROM g "
-    "GROUP BY first_id, second_id) "
+_SCORED = (
+    f"scored AS (SELECT first_id, second_id, {_score_sql()} AS score "  # noqa: S608
+    "FROM g GROUP BY first_id, second_id) "
 )
+
+# The organization's values shared by 2 to GROUP_MAX customers, the pairs within each, and a
+# score per pair; names from the model, every value a parameter. On PostgreSQL one pass over the
+# organization's signals in the match index's order gathers each value's customers into an array
+# whose pairs are its own; the portable form joins the signals with themselves twice more.
+_PAIRS = {
+    "postgresql": (
+        f"WITH shared AS (SELECT kind, array_agg(customer_id) AS ids FROM {_SIGNALS} "  # noqa: S608
+        "WHERE organization_id = %s GROUP BY kind, value HAVING COUNT(*) BETWEEN 2 AND %s), "
+        "g AS (SELECT s.kind, x AS first_id, y AS second_id "
+        "FROM shared s, unnest(s.ids) AS x, unnest(s.ids) AS y WHERE y > x), "
+        f"{_SCORED}"
+    ),
+    "joined": (
+        f"WITH shared AS (SELECT kind, value FROM {_SIGNALS} WHERE organization_id = %s "  # noqa: S608
+        "GROUP BY kind, value HAVING COUNT(*) BETWEEN 2 AND %s), "
+        "g AS (SELECT a.kind, a.customer_id AS first_id, b.customer_id AS second_id "
+        f"FROM shared s JOIN {_SIGNALS} a ON a.organization_id = %s AND a.kind = s.kind "
+        "AND a.value = s.value "
+        f"JOIN {_SIGNALS} b ON b.organization_id = %s AND b.kind = s.kind AND b.value = s.value "
+        "AND b.customer_id > a.customer_id), "
+        f"{_SCORED}"
+    ),
+}
+
+
+def _pairs_query(connection, organization_id: int) -> tuple[str, list]:
+    """The report's common table expressions for this database, and their parameters."""
+    if connection.vendor == "postgresql":
+        return _PAIRS["postgresql"], [organization_id, GROUP_MAX]
+    return _PAIRS["joined"], [organization_id, GROUP_MAX, organization_id, organization_id]
 
 
 @dataclass(frozen=True)
@@ -166,15 +190,18 @@ def pair_ids(
 ) -> list[tuple[int, int, int]]:
     """The organization's likely duplicate pairs as (first id, second id, total), strongest
     first (ties by ids): `limit` of them from `offset`, or all."""
-    alias = router.db_for_read(CustomerSignal)
-    org = organization.pk
-    params = [org, GROUP_MAX, org, org, matching.LIST_THRESHOLD]
-    window = "" if limit is None else " LIMIT %s OFFSET %s"
-    with connections[alias].cursor() as cursor:
+    connection = connections[router.db_for_read(CustomerSignal)]
+    pairs, params = _pairs_query(connection, organization.pk)
+    params.append(matching.LIST_THRESHOLD)
+    window = ""
+    if limit is not None:
+        window = " LIMIT %s OFFSET %s"
+        params += [limit, offset]
+    with connection.cursor() as cursor:
         cursor.execute(
-            f"{_PAIRS} SELECT first_id, second_id, COUNT(*) OVER () FROM scored "  # noqa: S608
+            f"{pairs} SELECT first_id, second_id, COUNT(*) OVER () FROM scored "  # noqa: S608
             f"WHERE score >= %s ORDER BY score DESC, first_id, second_id{window}",
-            params if limit is None else [*params, limit, offset],
+            params,
         )
         return cursor.fetchall()
 
@@ -189,12 +216,12 @@ def pairs(organization: Organization, *, page: int, page_size: int) -> PairPage:
     if page_rows:
         total = page_rows[0][2]
     else:  # a page past the last asks for the total alone
-        alias = router.db_for_read(CustomerSignal)
-        org = organization.pk
-        with connections[alias].cursor() as cursor:
+        connection = connections[router.db_for_read(CustomerSignal)]
+        query, params = _pairs_query(connection, organization.pk)
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"{_PAIRS} SELECT COUNT(*) FROM scored WHERE score >= %s",  # noqa: S608
-                [org, GROUP_MAX, org, org, matching.LIST_THRESHOLD],
+                f"{query} SELECT COUNT(*) FROM scored WHERE score >= %s",  # noqa: S608
+                [*params, matching.LIST_THRESHOLD],
             )
             total = cursor.fetchone()[0]
     rows = [(first_id, second_id) for first_id, second_id, _ in page_rows]
