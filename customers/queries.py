@@ -114,15 +114,21 @@ def customer_edit(
                     organization_id=customer.organization_id, customer_id=customer.pk
                 )
                 stored.delete()
-                CustomerSignal.objects.using(alias).bulk_create(
-                    CustomerSignal(
-                        organization_id=customer.organization_id,
-                        customer_id=customer.pk,
-                        kind=kind,
-                        value=value,
-                    )
-                    for kind, value in sorted(signals)
-                )
+                if signals:
+                    # Rows of VALUES, not bulk_create's INSERT … SELECT FROM UNNEST, which Citus
+                    # runs through the coordinator and commits in two phases.
+                    rows = ", ".join(["(%s, %s, %s, %s)"] * len(signals))
+                    params = [
+                        value
+                        for kind, text in sorted(signals)
+                        for value in (customer.organization_id, customer.pk, kind, text)
+                    ]
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            f"INSERT INTO {_SIGNALS} (organization_id, customer_id, kind, value) "  # noqa: S608
+                            f"VALUES {rows}",
+                            params,
+                        )
         return bool(written)
 
     quote = connection.ops.quote_name
