@@ -6,12 +6,13 @@
 Runs against a migrated PostgreSQL database, best a fresh one: deleting the bench organizations a
 previous run left (its first step) takes longer than loading a million customers. Makes one
 organization ("bench-duplicates", deleted with the other bench organizations by
-bench/generate.py) of `--customers` customers from bench/generate.py's rows, then plants duplicates of a `--share` of them, each one of three
-kinds: the same e-mail in other letter case ("email"), the same phone written another way and the
-same name in other case and punctuation ("phone"), or the same name only ("name"). Customers and
-their identity signals are loaded by COPY (the signals computed by customers/matching.py, as the
-services would). Then it times `GET /api/customers/duplicates`'s first page (the service call,
-without HTTP), three times, and counts how many planted pairs the whole report holds.
+bench/generate.py) of `--customers` customers from bench/generate.py's rows, then plants
+duplicates of a `--share` of them, each one of three kinds: the same e-mail in other letter case
+("email"), the same phone written another way and the same name in other case and punctuation
+("phone"), or the same name only ("name"). Customers and their identity signals are loaded by COPY
+(the signals computed by customers/matching.py, as the services would). Then it times
+`GET /api/customers/duplicates`'s first page (the service call, without HTTP), three times, and
+counts how many planted pairs the whole report holds.
 """
 
 import argparse
