@@ -34,8 +34,9 @@ class StoredResponse:
     body: dict
     etag: str
     replayed: bool
-    # The created customer's strong matches (customers/matching.py), on the first answer only.
-    possible_duplicates: list = field(default_factory=list)
+    # The ids of the created customer's strong matches (customers/matching.py), as the first
+    # answer named them: a replay repeats them.
+    possible_duplicate_ids: list[int] = field(default_factory=list)
 
 
 def request_digest(body) -> str:
@@ -86,17 +87,22 @@ def customer_create_idempotent(
                 "IDEMPOTENCY_KEY_REUSED",
                 "This Idempotency-Key was used with a different body in the last 24 hours.",
             )
-        return StoredResponse(held.status_code, held.response_body, held.etag, replayed=True)
+        return StoredResponse(
+            held.status_code,
+            held.response_body,
+            held.etag,
+            replayed=True,
+            possible_duplicate_ids=held.possible_duplicate_ids,
+        )
     customer = customer_create(
         organization=organization, data=data, actor=actor, on_duplicate=on_duplicate
     )
     body = render(customer)
+    matches = [match.customer.pk for match in customer.possible_duplicates]
     CustomerIdempotencyKey.objects.filter(organization=organization, key=key).update(
-        status_code=201, response_body=body, etag=customer.etag
+        status_code=201, response_body=body, etag=customer.etag, possible_duplicate_ids=matches
     )
-    return StoredResponse(
-        201, body, customer.etag, replayed=False, possible_duplicates=customer.possible_duplicates
-    )
+    return StoredResponse(201, body, customer.etag, replayed=False, possible_duplicate_ids=matches)
 
 
 def purge_expired(now=None) -> int:

@@ -243,6 +243,8 @@ class CustomerIdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
     etag = models.CharField(max_length=64, blank=True, default="")
+    # The Counterpart-Possible-Duplicates header of the first answer, as customer ids.
+    possible_duplicate_ids = models.JSONField(default=list)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -32,11 +32,11 @@ def pair_data(first, second, match: matching.Match) -> dict:
     }
 
 
-def duplicates_header(matches: list[matching.Match]) -> dict:
+def duplicates_header(customer_ids: list[int]) -> dict:
     """`Counterpart-Possible-Duplicates: 12, 40`: the strong matches of a created customer."""
-    if not matches:
+    if not customer_ids:
         return {}
-    return {DUPLICATES_HEADER: ", ".join(str(match.customer.pk) for match in matches)}
+    return {DUPLICATES_HEADER: ", ".join(map(str, customer_ids))}
 
 
 class _Reasons(serializers.ListField):

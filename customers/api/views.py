@@ -86,7 +86,8 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
                 on_duplicate=on_duplicate,
             )
             response = self.customer_response(customer, status.HTTP_201_CREATED)
-            for name, value in duplicates_header(customer.possible_duplicates).items():
+            matches = [match.customer.pk for match in customer.possible_duplicates]
+            for name, value in duplicates_header(matches).items():
                 response[name] = value
             return response
         stored = idempotency.customer_create_idempotent(
@@ -98,7 +99,7 @@ class CustomerViewSet(OrganizationScopedViewSet, viewsets.ModelViewSet):
             render=customer_data,
             on_duplicate=on_duplicate,
         )
-        headers = {"ETag": stored.etag, **duplicates_header(stored.possible_duplicates)}
+        headers = {"ETag": stored.etag, **duplicates_header(stored.possible_duplicate_ids)}
         if stored.replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(stored.body, status=stored.status_code, headers=headers)

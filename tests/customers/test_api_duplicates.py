@@ -220,3 +220,17 @@ def test_a_refused_create_with_an_idempotency_key_can_be_retried_with_allow(us, 
     assert replayed.status_code == 201
     assert replayed.json()["id"] == allowed.json()["id"]
     assert Customer.objects.filter(display_name="ACME Corporation").count() == 1
+
+
+def test_a_replayed_create_repeats_the_possible_duplicates_header(us, key_client):
+    acme = make(us, "Acme Corp.", email="billing@acme.test")
+    first = key_client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    # A second match appears after the first answer: the replay still says what the first did.
+    make(us, "Acme Billing", email="Billing@acme.test")
+
+    replayed = key_client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    assert first["Counterpart-Possible-Duplicates"] == str(acme.pk)
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert replayed["Counterpart-Possible-Duplicates"] == str(acme.pk)
+    assert replayed.json() == first.json()
