@@ -46,9 +46,11 @@ from common.citus import installed
 from customers.models import (
     Customer,
     CustomerChange,
+    CustomerDuplicatePair,
     CustomerIdempotencyKey,
     CustomerMerge,
     CustomerSignal,
+    CustomerSignalChange,
     EventCounter,
     ImportUpload,
     ImportUploadPart,
@@ -62,9 +64,11 @@ DISTRIBUTION_COLUMN = "organization_id"
 DISTRIBUTED = (
     Customer,
     CustomerChange,
+    CustomerDuplicatePair,
     CustomerIdempotencyKey,
     CustomerMerge,
     CustomerSignal,
+    CustomerSignalChange,
     EventCounter,
     ImportUpload,
     ImportUploadPart,

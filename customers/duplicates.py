@@ -9,56 +9,127 @@ trigram index: there a name must reduce to the same name key to be a candidate (
 `ACME Corporation` still do). Every candidate is then scored in Python by matching.compare, the
 same on both databases.
 
-The organization-wide report (`pairs`) is one statement: the signal values held by 2 to
-GROUP_MAX customers, the pairs within each, and a score per pair from the kinds they share, in the
-same weights as matching.compare; strongest first. A value shared by more than GROUP_MAX
-customers (a switchboard number, `info@`) says nothing about any one pair and is skipped. It
-reads every signal of the organization (one pass of the match index on PostgreSQL), so its time
-grows with the book (docs/performance.md).
+The organization-wide report (`pairs`) reads CustomerDuplicatePair: each pair of customers that
+share a signal value held by 2 to GROUP_MAX customers, scored from the kinds they share in the
+same weights as matching.compare, stored at LIST_THRESHOLD and up and read strongest first through
+one index. A value shared by more than GROUP_MAX customers (a switchboard number, `info@`) says
+nothing about any one pair and is skipped.
+
+Writes do not compute pairs: every signal written or deleted is also written as a
+CustomerSignalChange, in the same statement or transaction, and `catch_up`, which the report runs
+first, turns the organization's changes into pairs and deletes them. It holds the organization's
+event counter while it works (customers/events.py), as every write does until it commits, so it
+sees no write commit halfway. A change touches the pairs of its customer and, when the value's
+holders cross GROUP_MAX, of every holder of that value; `catch_up` recomputes the pairs of all of
+them from their signals. Past REBUILD_AT changes (a large import) it rebuilds the organization's
+pairs in one statement instead: `computed` below, which reads every signal of the organization
+(one pass of the match index on PostgreSQL).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db import connections, router
-from django.db.models import Q
+from django.db import connections, router, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 
 from organizations.models import Organization
 
-from . import matching
-from .models import Customer, CustomerSignal
+from . import events, matching
+from .models import Customer, CustomerDuplicatePair, CustomerSignal, CustomerSignalChange
 
 CANDIDATES_MAX = 50
 PAGE_OFFSET_MAX = 2**40
 TRIGRAM_SIMILARITY = 0.5
 GROUP_MAX = 20
+# Past this many changes `catch_up` rebuilds the pairs; an import that writes more than
+# REBUILD_CUSTOMERS customers asks for that rebuild instead of writing a change per signal.
+REBUILD_AT = 20_000
+REBUILD_CUSTOMERS = 2_000
 _SIGNALS = CustomerSignal._meta.db_table
+_CHANGES = CustomerSignalChange._meta.db_table
+_PAIRS_TABLE = CustomerDuplicatePair._meta.db_table
+_COLUMNS = "(organization_id, customer_id, kind, value)"
+_BATCH = 1000
+_SCORE_PLACES = Decimal("0.001")
 
 
-def store(customers: list[Customer], *, region: str, replace: bool = True) -> None:
-    """Write the signals of `customers` (of one organization), replacing their old ones."""
+def store(
+    customers: list[Customer], *, region: str, replace: bool = True, noted: bool = True
+) -> None:
+    """Write the signals of `customers` (of one organization), replacing their old ones; each
+    signal deleted or written is also a change for `catch_up`, unless not `noted` (the caller
+    asks for a rebuild instead)."""
     if not customers:
         return
     organization_id = customers[0].organization_id
     if replace:
-        forget(organization_id, [customer.pk for customer in customers])
-    CustomerSignal.objects.bulk_create(
-        CustomerSignal(
-            organization_id=organization_id, customer_id=customer.pk, kind=kind, value=value
-        )
-        for customer in customers
-        for kind, value in sorted(matching.signals(customer, region))
+        forget(organization_id, [customer.pk for customer in customers], noted=noted)
+    _insert(
+        organization_id,
+        [
+            (customer.pk, kind, value)
+            for customer in customers
+            for kind, value in sorted(matching.signals(customer, region))
+        ],
+        noted=noted,
     )
 
 
-def forget(organization_id: int, customer_ids: list[int]) -> None:
-    CustomerSignal.objects.filter(
-        organization_id=organization_id, customer_id__in=customer_ids
-    ).delete()
+def replace(organization_id: int, customer_id: int, signals: set[tuple[str, str]]) -> None:
+    """Make the customer's stored signals `signals` (an edit's, computed already)."""
+    forget(organization_id, [customer_id])
+    _insert(organization_id, [(customer_id, kind, value) for kind, value in sorted(signals)])
 
 
-def refresh(organization: Organization, customers) -> int:
+def forget(organization_id: int, customer_ids: list[int], *, noted: bool = True) -> None:
+    """Delete the signals of `customer_ids`, each written as a change first if `noted`."""
+    connection = connections[router.db_for_write(CustomerSignal)]
+    for start in range(0, len(customer_ids), _BATCH):
+        batch = customer_ids[start : start + _BATCH]
+        if noted:
+            listed = ", ".join(["%s"] * len(batch))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {_CHANGES} {_COLUMNS} SELECT {_COLUMNS[1:-1]} "  # noqa: S608
+                    f"FROM {_SIGNALS} WHERE organization_id = %s AND customer_id IN ({listed})",
+                    [organization_id, *batch],
+                )
+        CustomerSignal.objects.filter(
+            organization_id=organization_id, customer_id__in=batch
+        ).delete()
+
+
+def _insert(organization_id: int, rows: list[tuple[int, str, str]], *, noted: bool = True) -> None:
+    """Insert signals (customer id, kind, value), and the same as changes if `noted`. Rows of
+    VALUES, not bulk_create's INSERT … SELECT FROM UNNEST, which Citus runs through the
+    coordinator and commits in two phases."""
+    connection = connections[router.db_for_write(CustomerSignal)]
+    tables = (_SIGNALS, _CHANGES) if noted else (_SIGNALS,)
+    for start in range(0, len(rows), _BATCH):
+        batch = rows[start : start + _BATCH]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+        params = [value for row in batch for value in (organization_id, *row)]
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"INSERT INTO {table} {_COLUMNS} VALUES {values}", params)  # noqa: S608
+
+
+def ask_for_rebuild(organization_id: int) -> None:
+    """A change without a customer: the next `catch_up` rebuilds the organization's pairs."""
+    CustomerSignalChange.objects.create(
+        organization_id=organization_id, customer_id=None, kind="", value=""
+    )
+
+
+def refresh(organization: Organization, customers, *, rebuild: bool = True) -> int:
     """Recompute the signals of `customers` (a queryset of the organization's), in batches;
-    for writes that bypass the ORM (the import's set-wise SQL) and for the back-fill."""
+    for writes that bypass the ORM (the import's set-wise SQL) and for the back-fill. With
+    `rebuild` (many customers) the next `catch_up` rebuilds the pairs instead of reading a
+    change per signal."""
+    if rebuild:
+        ask_for_rebuild(organization.pk)
     done = 0
     last_id = 0
     # Only what the signals are made of: an import's 64 KB notes stay in the database.
@@ -67,7 +138,7 @@ def refresh(organization: Organization, customers) -> int:
         batch = list(customers.filter(pk__gt=last_id).order_by("pk")[:2000])
         if not batch:
             return done
-        store(batch, region=organization.phone_region)
+        store(batch, region=organization.phone_region, noted=not rebuild)
         done += len(batch)
         last_id = batch[-1].pk
 
@@ -173,10 +244,152 @@ _PAIRS = {
 
 
 def _pairs_query(connection, organization_id: int) -> tuple[str, list]:
-    """The report's common table expressions for this database, and their parameters."""
+    """The full report's common table expressions for this database, and their parameters."""
     if connection.vendor == "postgresql":
         return _PAIRS["postgresql"], [organization_id, GROUP_MAX]
     return _PAIRS["joined"], [organization_id, GROUP_MAX, organization_id, organization_id]
+
+
+def computed(organization: Organization) -> list[tuple[int, int, Decimal]]:
+    """The organization's pairs computed from its signals, as `catch_up` keeps them: (first id,
+    second id, score), strongest first (ties by ids)."""
+    connection = connections[router.db_for_read(CustomerSignal)]
+    query, params = _pairs_query(connection, organization.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{query} SELECT first_id, second_id, score FROM scored "  # noqa: S608
+            "WHERE score >= %s ORDER BY score DESC, first_id, second_id",
+            [*params, matching.LIST_THRESHOLD],
+        )
+        # SQLite answers the rounded score as a float.
+        return [(first, second, _score(score)) for first, second, score in cursor]
+
+
+def _score(score: float | Decimal) -> Decimal:
+    return Decimal(str(score)).quantize(_SCORE_PLACES)
+
+
+def catch_up(organization_id: int) -> None:
+    """Bring the organization's stored pairs up to date with its signal changes (the module's
+    docstring says how), and delete those changes. Nothing to do costs one indexed read."""
+    alias = router.db_for_write(CustomerDuplicatePair)
+    changes = CustomerSignalChange.objects.using(alias).filter(organization_id=organization_id)
+    if not changes.exists():
+        return
+    with transaction.atomic(using=alias):
+        events.reserve(organization_id, 0)  # no write of the organization commits until we do
+        rows = list(
+            changes.order_by("pk").values_list("pk", "customer_id", "kind", "value")[
+                : REBUILD_AT + 1
+            ]
+        )
+        if len(rows) > REBUILD_AT or any(customer_id is None for _, customer_id, _, _ in rows):
+            _rebuild(alias, organization_id)
+            changes.delete()  # none can commit while the counter is held: all were seen
+        else:
+            _repair(alias, organization_id, [row[1:] for row in rows])
+            changes.filter(pk__lte=rows[-1][0]).delete()
+
+
+def _rebuild(alias: str, organization_id: int) -> None:
+    connection = connections[alias]
+    CustomerDuplicatePair.objects.using(alias).filter(organization_id=organization_id).delete()
+    query, params = _pairs_query(connection, organization_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{query} INSERT INTO {_PAIRS_TABLE} (organization_id, first_id, second_id, score) "  # noqa: S608
+            "SELECT %s, first_id, second_id, score FROM scored WHERE score >= %s",
+            [*params, organization_id, matching.LIST_THRESHOLD],
+        )
+
+
+def _repair(alias: str, organization_id: int, rows: list[tuple[int, str, str]]) -> None:
+    """Recompute the pairs of the customers the changes `rows` (customer id, kind, value) touch:
+    their own, and those of every holder of a changed value whose holders may have crossed
+    GROUP_MAX (each of the value's `n` changes moved its count by at most one)."""
+    touched: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for customer_id, kind, value in rows:
+        touched[(kind, value)].add(customer_id)
+    affected = {customer_id for customer_id, _, _ in rows}
+    for (kind, value), holders, count in _holders(alias, organization_id, list(touched)):
+        n = len(touched[(kind, value)])
+        if GROUP_MAX - n < count <= GROUP_MAX + n:
+            affected.update(holders)
+    affected_ids = sorted(affected)
+    shared: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for (kind, _), holders, count in _groups_of(alias, organization_id, affected_ids):
+        if not 2 <= count <= GROUP_MAX:
+            continue
+        for customer_id in holders:
+            if customer_id in affected:
+                for other_id in holders:
+                    if other_id != customer_id:
+                        shared[min(customer_id, other_id), max(customer_id, other_id)].add(kind)
+    pairs = CustomerDuplicatePair.objects.using(alias).filter(organization_id=organization_id)
+    for start in range(0, len(affected_ids), _BATCH):
+        batch = affected_ids[start : start + _BATCH]
+        pairs.filter(Q(first_id__in=batch) | Q(second_id__in=batch)).delete()
+    fresh = []
+    for (first_id, second_id), kinds in sorted(shared.items()):
+        score = matching.combined(matching.WEIGHTS[kind] for kind in sorted(kinds))
+        if score >= matching.LIST_THRESHOLD:
+            fresh.append(
+                CustomerDuplicatePair(
+                    organization_id=organization_id,
+                    first_id=first_id,
+                    second_id=second_id,
+                    score=_score(score),
+                )
+            )
+    CustomerDuplicatePair.objects.using(alias).bulk_create(fresh, batch_size=_BATCH)
+
+
+def _grouped(signals) -> list[tuple[tuple[str, str], list[int], int]]:
+    """Signals (a queryset) by value: (kind, value), its first holders (ids, at most
+    GROUP_MAX + 1 of them, enough to tell a group from a crowd), and how many hold it."""
+    window = {"partition_by": [F("kind"), F("value")]}
+    rows = (
+        signals.annotate(
+            rank=Window(RowNumber(), order_by=F("customer_id").asc(), **window),
+            holders=Window(Count("customer_id"), **window),
+        )
+        .filter(rank__lte=GROUP_MAX + 1)
+        .values_list("kind", "value", "customer_id", "holders")
+    )
+    found: dict[tuple[str, str], tuple[list[int], int]] = {}
+    for kind, value, customer_id, holders in rows:
+        found.setdefault((kind, value), ([], holders))[0].append(customer_id)
+    return [(key, ids, count) for key, (ids, count) in found.items()]
+
+
+def _holders(alias: str, organization_id: int, values: list[tuple[str, str]]):
+    """`_grouped` for these signal values of the organization."""
+    signals = CustomerSignal.objects.using(alias).filter(organization_id=organization_id)
+    found = []
+    for start in range(0, len(values), _BATCH):
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for kind, value in values[start : start + _BATCH]:
+            by_kind[kind].append(value)
+        wanted = Q()
+        for kind, listed in sorted(by_kind.items()):
+            wanted |= Q(kind=kind, value__in=listed)
+        found += _grouped(signals.filter(wanted))
+    return found
+
+
+def _groups_of(alias: str, organization_id: int, customer_ids: list[int]):
+    """`_grouped` for every signal value the organization's `customer_ids` hold."""
+    signals = CustomerSignal.objects.using(alias).filter(organization_id=organization_id)
+    found = []
+    for start in range(0, len(customer_ids), _BATCH):
+        held = signals.filter(
+            customer_id__in=customer_ids[start : start + _BATCH],
+            kind=OuterRef("kind"),
+            value=OuterRef("value"),
+        )
+        found += _grouped(signals.filter(Exists(held)))
+    # A value held in two batches comes twice, with the same holders: once is enough.
+    return list({key: (key, ids, count) for key, ids, count in found}.values())
 
 
 @dataclass(frozen=True)
@@ -187,44 +400,33 @@ class PairPage:
 
 def pair_ids(
     organization: Organization, *, limit: int | None = None, offset: int = 0
-) -> list[tuple[int, int, int]]:
-    """The organization's likely duplicate pairs as (first id, second id, total), strongest
-    first (ties by ids): `limit` of them from `offset`, or all."""
-    connection = connections[router.db_for_read(CustomerSignal)]
-    pairs, params = _pairs_query(connection, organization.pk)
-    params.append(matching.LIST_THRESHOLD)
-    window = ""
+) -> list[tuple[int, int]]:
+    """The organization's likely duplicate pairs as (first id, second id), strongest first (ties
+    by ids): `limit` of them from `offset`, or all, after `catch_up`."""
+    catch_up(organization.pk)
+    return _stored(organization, limit=limit, offset=offset)
+
+
+def _stored(organization: Organization, *, limit: int | None, offset: int) -> list[tuple[int, int]]:
+    rows = (
+        CustomerDuplicatePair.objects.filter(organization=organization)
+        .order_by("-score", "first_id", "second_id")
+        .values_list("first_id", "second_id")
+    )
     if limit is not None:
-        window = " LIMIT %s OFFSET %s"
-        params += [limit, offset]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{pairs} SELECT first_id, second_id, COUNT(*) OVER () FROM scored "  # noqa: S608
-            f"WHERE score >= %s ORDER BY score DESC, first_id, second_id{window}",
-            params,
-        )
-        return cursor.fetchall()
+        rows = rows[offset : offset + limit]
+    return list(rows)
 
 
 def pairs(organization: Organization, *, page: int, page_size: int) -> PairPage:
     """The organization's likely duplicate pairs, strongest first (ties by ids), one page."""
     offset = (page - 1) * page_size
+    catch_up(organization.pk)
     # Far past any last page (and past what OFFSET takes): no rows, only the total.
-    page_rows = (
-        pair_ids(organization, limit=page_size, offset=offset) if offset <= PAGE_OFFSET_MAX else []
+    rows = (
+        _stored(organization, limit=page_size, offset=offset) if offset <= PAGE_OFFSET_MAX else []
     )
-    if page_rows:
-        total = page_rows[0][2]
-    else:  # a page past the last asks for the total alone
-        connection = connections[router.db_for_read(CustomerSignal)]
-        query, params = _pairs_query(connection, organization.pk)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{query} SELECT COUNT(*) FROM scored WHERE score >= %s",  # noqa: S608
-                [*params, matching.LIST_THRESHOLD],
-            )
-            total = cursor.fetchone()[0]
-    rows = [(first_id, second_id) for first_id, second_id, _ in page_rows]
+    total = CustomerDuplicatePair.objects.filter(organization=organization).count()
     customers = Customer.objects.filter(organization=organization).in_bulk(
         {pk for row in rows for pk in row}
     )

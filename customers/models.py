@@ -370,6 +370,59 @@ class CustomerSignal(models.Model):
         return f"{self.kind}: {self.value}"
 
 
+class CustomerSignalChange(models.Model):
+    """A signal some write added to or removed from a customer, not yet reflected in the
+    organization's CustomerDuplicatePair rows: customers/duplicates.py writes one with every
+    signal it writes or deletes, and its `catch_up` brings the pairs up to date from them and
+    deletes them. A row without a customer asks for the organization's pairs to be rebuilt."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    customer_id = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=8)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "id"], name="customersignalchange_next")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.kind}: {self.value}"
+
+
+class CustomerDuplicatePair(models.Model):
+    """Two of an organization's customers that share identity signals, scored as the duplicate
+    report scores them (customers/duplicates.py), at or above matching.LIST_THRESHOLD: the
+    report's rows, stored so that a page of a million-customer book is one index range. `first`
+    is the lower id. Kept by duplicates.catch_up; the customer columns are plain ids, as a pair
+    may name a customer deleted since the last catch-up (the report skips it)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    first_id = models.BigIntegerField()
+    second_id = models.BigIntegerField()
+    score = models.DecimalField(max_digits=4, decimal_places=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "first_id", "second_id"],
+                name="customerduplicatepair_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "-score", "first_id", "second_id"],
+                name="customerpair_strongest",
+            ),
+            models.Index(fields=["organization", "second_id"], name="customerpair_second"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_id} and {self.second_id}: {self.score}"
+
+
 class CustomerMerge(models.Model):
     """One customer (the source) merged into another (the survivor), by customers/services.py.
 

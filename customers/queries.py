@@ -15,8 +15,8 @@ from django.db import connections, router, transaction
 
 from common import citus
 
-from . import events
-from .models import Customer, CustomerChange, CustomerSignal
+from . import duplicates, events
+from .models import Customer, CustomerChange, CustomerSignal, CustomerSignalChange
 
 
 def _columns(model) -> tuple:
@@ -45,6 +45,7 @@ _HISTORY_VALUES = ", ".join(["%s"] * len(HISTORY_FIELDS))
 _POSITION = CustomerChange._meta.get_field("position").column
 _RAISE_COUNTER_BY_ONE = events.RAISE_COUNTER.format(rows="SELECT organization_id, 1 FROM updated")
 _SIGNALS = CustomerSignal._meta.db_table
+_SIGNAL_CHANGES = CustomerSignalChange._meta.db_table
 
 
 def _alias(model, *, write: bool) -> str:
@@ -110,25 +111,7 @@ def customer_edit(
             if written:
                 events.record([history])
             if written and signals is not None:
-                stored = CustomerSignal.objects.using(alias).filter(
-                    organization_id=customer.organization_id, customer_id=customer.pk
-                )
-                stored.delete()
-                if signals:
-                    # Rows of VALUES, not bulk_create's INSERT … SELECT FROM UNNEST, which Citus
-                    # runs through the coordinator and commits in two phases.
-                    rows = ", ".join(["(%s, %s, %s, %s)"] * len(signals))
-                    params = [
-                        value
-                        for kind, text in sorted(signals)
-                        for value in (customer.organization_id, customer.pk, kind, text)
-                    ]
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            f"INSERT INTO {_SIGNALS} (organization_id, customer_id, kind, value) "  # noqa: S608
-                            f"VALUES {rows}",
-                            params,
-                        )
+                duplicates.replace(customer.organization_id, customer.pk, signals)
         return bool(written)
 
     quote = connection.ops.quote_name
@@ -165,21 +148,29 @@ def customer_edit(
 
 def _replace_signals(signals: set[tuple[str, str]] | None) -> str:
     """The edit statement's CTEs that make the customer's stored signals exactly `signals`:
-    those not among them deleted, the missing ones added (names from the model, values as
-    parameters). Empty when the edit leaves the signals alone."""
+    those not among them deleted, the missing ones added, and both written as changes for the
+    duplicate report (customers/duplicates.py; names from the model, values as parameters).
+    Empty when the edit leaves the signals alone."""
     if signals is None:
         return ""
     pairs = ", ".join(["(%s, %s)"] * len(signals))
     keep = f" AND (signal.kind, signal.value) NOT IN ({pairs})" if signals else ""
-    gone = (
+    returned = "RETURNING signal.organization_id, signal.customer_id, signal.kind, signal.value"
+    sql = (
         f", gone AS (DELETE FROM {_SIGNALS} AS signal USING updated "  # noqa: S608
         "WHERE signal.organization_id = updated.organization_id "
-        f"AND signal.customer_id = updated.id{keep})"
+        f"AND signal.customer_id = updated.id{keep} {returned})"
     )
-    if not signals:
-        return gone
-    return gone + (
-        f", added AS (INSERT INTO {_SIGNALS} (organization_id, customer_id, kind, value) "  # noqa: S608
-        "SELECT updated.organization_id, updated.id, wanted.kind, wanted.value "
-        f"FROM updated, (VALUES {pairs}) AS wanted (kind, value) ON CONFLICT DO NOTHING)"
+    touched = "SELECT * FROM gone"
+    if signals:
+        sql += (
+            f", added AS (INSERT INTO {_SIGNALS} (organization_id, customer_id, kind, value) "  # noqa: S608
+            "SELECT updated.organization_id, updated.id, wanted.kind, wanted.value "
+            f"FROM updated, (VALUES {pairs}) AS wanted (kind, value) ON CONFLICT DO NOTHING "
+            "RETURNING organization_id, customer_id, kind, value)"
+        )
+        touched += " UNION ALL SELECT * FROM added"
+    return sql + (
+        f", noted AS (INSERT INTO {_SIGNAL_CHANGES} (organization_id, customer_id, kind, value) "
+        f"{touched})"
     )

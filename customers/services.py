@@ -575,6 +575,7 @@ def customer_import(
             duplicates.refresh(
                 organization,
                 Customer.objects.filter(organization=organization, updated_at__gte=started),
+                rebuild=result.created + result.updated > duplicates.REBUILD_CUSTOMERS,
             )
             if result.created:
                 _import_duplicates(cursor, TABLE, organization, started, result, on_duplicate)
@@ -590,6 +591,8 @@ def customer_import(
         raise ImportRefused(CONFLICT) from None
     finally:
         _count_import_rows(result)
+    if result.written:
+        duplicates.catch_up(organization.pk)  # the import's wait, not the next report's
     return result
 
 

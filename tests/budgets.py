@@ -15,11 +15,14 @@ ONE_STATEMENT_EDIT = connection.vendor == "postgresql" and not CITUS
 # event counter and the INSERT.
 EDIT_STATEMENTS = 1 if ONE_STATEMENT_EDIT else 3
 # Duplicate detection on create (customers/duplicates.py): one lookup of the customers sharing a
-# signal (on PostgreSQL with the trigram-similar names in the same statement), and the INSERT of
-# the new customer's signals. Candidates are read only when there are some.
-CREATE_SIGNAL_STATEMENTS = 2
-# An edit of what identifies a customer (names, emails, phones, code) rewrites its signals: on
-# PostgreSQL inside the edit's one statement (two more CTEs); elsewhere a DELETE and an INSERT.
-IDENTITY_EDIT_STATEMENTS = 0 if ONE_STATEMENT_EDIT else 2
-# Deleting customers deletes their signals: one DELETE.
-DELETE_SIGNAL_STATEMENTS = 1
+# signal (on PostgreSQL with the trigram-similar names in the same statement), the INSERT of the
+# new customer's signals, and the same rows as changes for the duplicate report. Candidates are
+# read only when there are some.
+CREATE_SIGNAL_STATEMENTS = 3
+# An edit of what identifies a customer (names, emails, phones, code) rewrites its signals and
+# notes them as changes: on PostgreSQL inside the edit's one statement (three more CTEs);
+# elsewhere the old signals copied as changes, their DELETE, and the INSERTs of the new signals
+# and of their changes.
+IDENTITY_EDIT_STATEMENTS = 0 if ONE_STATEMENT_EDIT else 4
+# Deleting customers deletes their signals: copied as changes, then one DELETE.
+DELETE_SIGNAL_STATEMENTS = 2

@@ -81,7 +81,7 @@ def recorded(call) -> list[tuple[str, list]]:
     return statements
 
 
-def test_a_customer_get_put_and_list_page_each_go_to_one_shard():
+def test_a_customer_get_put_list_page_create_and_duplicate_report_each_go_to_one_shard():
     tenant = make_tenant("Routed")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.key}")
@@ -98,6 +98,9 @@ def test_a_customer_get_put_and_list_page_each_go_to_one_shard():
         "GET": lambda: api.get(url),
         "PUT": lambda: api.put(url, body, format="json"),
         "list": lambda: api.get("/api/customers?page=1&page_size=12&search_keyword=routed"),
+        "create": lambda: api.post("/api/customers", body, format="json"),
+        # It catches up with the edit and the create first: their signals become pairs.
+        "duplicate report": lambda: api.get("/api/customers/duplicates"),
     }
     for name, call in routes.items():
         jobs = explained(recorded(call))
@@ -105,6 +108,8 @@ def test_a_customer_get_put_and_list_page_each_go_to_one_shard():
         assert jobs, f"{name}: no statement reached a distributed table"
         spread = [(sql, job["Task Count"]) for sql, job in jobs if job["Task Count"] != 1]
         assert spread == [], f"{name} sent statements to several shards"
+    # The customer and the one created under its new name are the report's one pair.
+    assert api.get("/api/customers/duplicates").json()["pagination"]["total"] == 1
 
 
 def per_shard(organizations) -> str:

@@ -20,7 +20,7 @@ def test_it_recomputes_signals_with_the_organizations_region(tenant, other_tenan
 
     call_command("refresh_duplicate_signals", "--organization", str(organization.pk), stdout=out)
 
-    assert "Signals of 2 customers recomputed." in out.getvalue()
+    assert "Signals of 2 customers recomputed, and their duplicate pairs." in out.getvalue()
     assert ("phone", "+14155550100") in set(
         CustomerSignal.objects.filter(customer=customer).values_list("kind", "value")
     )
