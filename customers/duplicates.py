@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q
 
 from organizations.models import Organization
 
@@ -52,6 +51,7 @@ _CHANGES = CustomerSignalChange._meta.db_table
 _PAIRS_TABLE = CustomerDuplicatePair._meta.db_table
 _COLUMNS = "(organization_id, customer_id, kind, value)"
 _BATCH = 1000
+_VALUES = 200  # values per statement of _holders (SQLite allows 500 terms in a UNION)
 _SCORE_PLACES = Decimal("0.001")
 
 
@@ -291,6 +291,20 @@ def catch_up(organization_id: int) -> None:
             changes.filter(pk__lte=rows[-1][0]).delete()
 
 
+def catch_up_all() -> int:
+    """`catch_up` every organization with changes waiting; answers how many there were. Run by
+    the hourly housekeeping (`purge_expired`, and the worker's purge job), so that the changes of
+    an organization whose report nobody opens do not pile up."""
+    waiting = list(
+        CustomerSignalChange.objects.values_list("organization_id", flat=True)
+        .distinct()
+        .order_by("organization_id")
+    )
+    for organization_id in waiting:
+        catch_up(organization_id)
+    return len(waiting)
+
+
 def _rebuild(alias: str, organization_id: int) -> None:
     connection = connections[alias]
     CustomerDuplicatePair.objects.using(alias).filter(organization_id=organization_id).delete()
@@ -311,14 +325,17 @@ def _repair(alias: str, organization_id: int, rows: list[tuple[int, str, str]]) 
     for customer_id, kind, value in rows:
         touched[(kind, value)].add(customer_id)
     affected = {customer_id for customer_id, _, _ in rows}
-    for (kind, value), holders, count in _holders(alias, organization_id, list(touched)):
-        n = len(touched[(kind, value)])
-        if GROUP_MAX - n < count <= GROUP_MAX + n:
+    # A value's count moved by at most its number of changes `n`: it may have crossed GROUP_MAX
+    # only if it is now within `n` of it. One past that bound tells the rest apart.
+    limits = {value: GROUP_MAX + len(ids) + 1 for value, ids in touched.items()}
+    for value, holders in _holders(alias, organization_id, limits):
+        n = len(touched[value])
+        if GROUP_MAX - n < len(holders) <= GROUP_MAX + n:
             affected.update(holders)
     affected_ids = sorted(affected)
     shared: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for (kind, _), holders, count in _groups_of(alias, organization_id, affected_ids):
-        if not 2 <= count <= GROUP_MAX:
+    for (kind, _), holders in _groups_of(alias, organization_id, affected_ids):
+        if not 2 <= len(holders) <= GROUP_MAX:
             continue
         for customer_id in holders:
             if customer_id in affected:
@@ -344,52 +361,41 @@ def _repair(alias: str, organization_id: int, rows: list[tuple[int, str, str]]) 
     CustomerDuplicatePair.objects.using(alias).bulk_create(fresh, batch_size=_BATCH)
 
 
-def _grouped(signals) -> list[tuple[tuple[str, str], list[int], int]]:
-    """Signals (a queryset) by value: (kind, value), its first holders (ids, at most
-    GROUP_MAX + 1 of them, enough to tell a group from a crowd), and how many hold it."""
-    window = {"partition_by": [F("kind"), F("value")]}
-    rows = (
-        signals.annotate(
-            rank=Window(RowNumber(), order_by=F("customer_id").asc(), **window),
-            holders=Window(Count("customer_id"), **window),
-        )
-        .filter(rank__lte=GROUP_MAX + 1)
-        .values_list("kind", "value", "customer_id", "holders")
+def _holders(
+    alias: str, organization_id: int, limits: dict[tuple[str, str], int]
+) -> list[tuple[tuple[str, str], list[int]]]:
+    """Each signal value of `limits` with its first holders, in id order, at most its limit of
+    them: enough to tell a group from a crowd without reading a crowd (a common name key is held
+    by thousands). One statement per _VALUES values, each value an index range of its own."""
+    connection = connections[alias]
+    branch = (
+        f"SELECT * FROM (SELECT kind, value, customer_id FROM {_SIGNALS} "  # noqa: S608
+        "WHERE organization_id = %s AND kind = %s AND value = %s ORDER BY customer_id LIMIT %s) "
+        "AS holders"
     )
-    found: dict[tuple[str, str], tuple[list[int], int]] = {}
-    for kind, value, customer_id, holders in rows:
-        found.setdefault((kind, value), ([], holders))[0].append(customer_id)
-    return [(key, ids, count) for key, (ids, count) in found.items()]
-
-
-def _holders(alias: str, organization_id: int, values: list[tuple[str, str]]):
-    """`_grouped` for these signal values of the organization."""
-    signals = CustomerSignal.objects.using(alias).filter(organization_id=organization_id)
-    found = []
-    for start in range(0, len(values), _BATCH):
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for kind, value in values[start : start + _BATCH]:
-            by_kind[kind].append(value)
-        wanted = Q()
-        for kind, listed in sorted(by_kind.items()):
-            wanted |= Q(kind=kind, value__in=listed)
-        found += _grouped(signals.filter(wanted))
-    return found
+    found: dict[tuple[str, str], list[int]] = {}
+    items = sorted(limits.items())
+    for start in range(0, len(items), _VALUES):
+        batch = items[start : start + _VALUES]
+        params = [
+            value for (kind, text), limit in batch for value in (organization_id, kind, text, limit)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join([branch] * len(batch)), params)
+            for kind, value, customer_id in cursor.fetchall():
+                found.setdefault((kind, value), []).append(customer_id)
+    return list(found.items())
 
 
 def _groups_of(alias: str, organization_id: int, customer_ids: list[int]):
-    """`_grouped` for every signal value the organization's `customer_ids` hold."""
+    """`_holders` of every signal value the organization's `customer_ids` hold, up to one past
+    GROUP_MAX."""
+    values = set()
     signals = CustomerSignal.objects.using(alias).filter(organization_id=organization_id)
-    found = []
     for start in range(0, len(customer_ids), _BATCH):
-        held = signals.filter(
-            customer_id__in=customer_ids[start : start + _BATCH],
-            kind=OuterRef("kind"),
-            value=OuterRef("value"),
-        )
-        found += _grouped(signals.filter(Exists(held)))
-    # A value held in two batches comes twice, with the same holders: once is enough.
-    return list({key: (key, ids, count) for key, ids, count in found}.values())
+        batch = customer_ids[start : start + _BATCH]
+        values.update(signals.filter(customer_id__in=batch).values_list("kind", "value"))
+    return _holders(alias, organization_id, dict.fromkeys(values, GROUP_MAX + 1))
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,15 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from customers.idempotency import KEY_LIFETIME
 from customers.importing import uploads
-from customers.models import CustomerIdempotencyKey, ImportUpload, ImportUploadPart
+from customers.models import (
+    CustomerDuplicatePair,
+    CustomerIdempotencyKey,
+    CustomerSignalChange,
+    ImportUpload,
+    ImportUploadPart,
+)
 from tests.conftest import access_token
+from tests.factories import customer_created
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +62,18 @@ def test_purges_expired_keys_uploads_and_refresh_tokens(tenant):
     assert not OutstandingToken.objects.filter(jti="expired").exists()
     assert OutstandingToken.objects.filter(user=tenant.owner).count() == 1
     assert "Deleted 1 expired idempotency keys and 1 expired import uploads" in out.getvalue()
+
+
+def test_brings_every_organizations_duplicate_report_up_to_date(tenant, other_tenant):
+    for owner in (tenant, other_tenant):
+        customer_created(owner, "Acme Corp.", email="billing@acme.test")
+        customer_created(owner, "ACME Corporation", email="BILLING@acme.test")
+    assert CustomerSignalChange.objects.exists()  # nobody has opened a report yet
+    out = StringIO()
+
+    call_command("purge_expired", stdout=out)
+
+    assert not CustomerSignalChange.objects.exists()
+    assert CustomerDuplicatePair.objects.filter(organization=tenant.organization).count() == 1
+    assert CustomerDuplicatePair.objects.filter(organization=other_tenant.organization).count() == 1
+    assert "brought the duplicate pairs of 2 organizations up to date" in out.getvalue()

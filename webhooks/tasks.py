@@ -16,7 +16,9 @@ are jobs scheduled in the database; its workers' heartbeats find the jobs of a k
 - `sweep`, every minute (WEBHOOK_SWEEP_CRON): dispatches organizations whose endpoints lag the
   feed (an endpoint made while a change was in flight), and retries the jobs of stalled workers.
 - `purge`, hourly: deletes finished deliveries older than EVENT_RETENTION_DAYS (the events they
-  carried are gone from the feed by then) and the finished jobs of this queue as old.
+  carried are gone from the feed by then) and the finished jobs of this queue as old, and, as the
+  worker's housekeeping, brings every organization's duplicate report up to date with its
+  identity-signal changes (customers.duplicates.catch_up_all).
 """
 
 import random
@@ -28,7 +30,7 @@ from django.db.models import OuterRef, Subquery
 from procrastinate import BaseRetryStrategy, RetryDecision
 from procrastinate.contrib.django import app
 
-from customers import events
+from customers import duplicates, events
 from customers.models import EventCounter
 
 from . import services
@@ -120,6 +122,7 @@ async def sweep(timestamp: int) -> None:
 @app.task(name="webhooks.purge", queue=QUEUE, queueing_lock="webhooks:purge")
 async def purge(timestamp: int) -> None:
     await sync_to_async(services.purge_expired)()
+    await sync_to_async(duplicates.catch_up_all)()
     await app.job_manager.delete_old_jobs(
         nb_hours=int(events.retention().total_seconds() // 3600),
         queue=QUEUE,
