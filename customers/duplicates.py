@@ -283,6 +283,8 @@ def catch_up(organization_id: int) -> None:
                 : REBUILD_AT + 1
             ]
         )
+        if not rows:  # another catch-up took them while this one waited for the counter
+            return
         if len(rows) > REBUILD_AT or any(customer_id is None for _, customer_id, _, _ in rows):
             _rebuild(alias, organization_id)
             changes.delete()  # none can commit while the counter is held: all were seen
