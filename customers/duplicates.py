@@ -406,24 +406,19 @@ class PairPage:
     total: int
 
 
-def pair_ids(
-    organization: Organization, *, limit: int | None = None, offset: int = 0
-) -> list[tuple[int, int]]:
-    """The organization's likely duplicate pairs as (first id, second id), strongest first (ties
-    by ids): `limit` of them from `offset`, or all, after `catch_up`."""
+def pair_ids(organization: Organization) -> list[tuple[int, int]]:
+    """All the organization's likely duplicate pairs as (first id, second id), strongest first
+    (ties by ids), after `catch_up`."""
     catch_up(organization.pk)
-    return _stored(organization, limit=limit, offset=offset)
+    return list(_stored(organization))
 
 
-def _stored(organization: Organization, *, limit: int | None, offset: int) -> list[tuple[int, int]]:
-    rows = (
+def _stored(organization: Organization):
+    return (
         CustomerDuplicatePair.objects.filter(organization=organization)
         .order_by("-score", "first_id", "second_id")
         .values_list("first_id", "second_id")
     )
-    if limit is not None:
-        rows = rows[offset : offset + limit]
-    return list(rows)
 
 
 def pairs(organization: Organization, *, page: int, page_size: int) -> PairPage:
@@ -432,7 +427,9 @@ def pairs(organization: Organization, *, page: int, page_size: int) -> PairPage:
     catch_up(organization.pk)
     # Far past any last page (and past what OFFSET takes): no rows, only the total.
     rows = (
-        _stored(organization, limit=page_size, offset=offset) if offset <= PAGE_OFFSET_MAX else []
+        list(_stored(organization)[offset : offset + page_size])
+        if offset <= PAGE_OFFSET_MAX
+        else []
     )
     total = CustomerDuplicatePair.objects.filter(organization=organization).count()
     customers = Customer.objects.filter(organization=organization).in_bulk(
