@@ -135,8 +135,7 @@ def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant,
         assert status == 503, status
         assert time.monotonic() < deadline, "the service did not recover within 30 s"
         time.sleep(0.5)
-    # Once it answers, it keeps answering: no connection the restart ended is handed out again
-    # (the health check skips its round trip only for a connection whose socket is quiet).
+    # Once it answers, it keeps answering: no connection the restart ended is handed out again.
     assert [call(url, tenant.key)[0] for _ in range(10)] == [200] * 10
     tenant.customer.refresh_from_db()
     assert tenant.customer.note == "after"
@@ -144,9 +143,9 @@ def test_requests_during_a_restart_get_json_503_and_the_service_recovers(tenant,
 
 
 def test_sessions_the_server_ended_are_never_handed_to_a_request(tenant, server):
-    """A connection is checked without a round trip when it was in use a moment ago; a
-    connection whose session the server ended (an administrator, a failover, a crash) must
-    still fail that check and be replaced, not fail the next request."""
+    """A connection whose session the server ended (an administrator, a failover, a crash) fails
+    the check before the next request's first query (CONN_HEALTH_CHECKS; the pool's check with
+    DJANGO_DB_POOL) and is replaced: it does not fail that request."""
     url = f"{server}/api/customers/{tenant.customer.pk}"
     assert call(url, tenant.key)[0] == 200  # the worker now holds a used connection
     with connection.cursor() as cursor:
