@@ -1,6 +1,6 @@
 """Counterpart with authentication switched off, served by bench/load.py to price authentication.
 
-    .venv/bin/python bench/load.py --baseline auth-off --scenarios get
+    .venv/bin/python bench/load.py --against auth-off --scenarios get
 
 The same WSGI application as config.wsgi, except that the customer API does not authenticate: the
 `Authorization` header's text picks the organization from a table read once at start-up from

@@ -4,6 +4,7 @@ same run.
     DATABASE_URL=postgres://… GUNICORN_CMD_ARGS=--reuse-port .venv/bin/python bench/load.py \
         --scenarios get,put
     DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against auth-off --scenarios get
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against bare,peer --scenarios put
     DATABASE_URL=postgres://… .venv/bin/python bench/load.py --against baseline \
         --baseline ../wt/before --scenarios put
     DATABASE_URL=postgres://…:5433/… .venv/bin/python bench/load.py --against baseline \
@@ -18,7 +19,9 @@ worker per core with two threads) and, with the same gunicorn options, the serve
 --against: bench/floor.py (the floor: the same SQL with bare psycopg, no framework), bench/peer/
 (the same endpoints written the usual DRF way: ModelSerializer, ModelViewSet,
 djangorestframework-camel-case, a token class with a select_related lookup, DRF's pagination), or
-bench/auth_off.py (Counterpart with authentication switched off), or `baseline`: Counterpart from
+bench/auth_off.py (Counterpart with authentication switched off), bench/bare.py (Counterpart
+without the work the peer does not do: identity signals, snapshots, health checks, rate counts;
+BARE_WITHOUT picks which), or `baseline`: Counterpart from
 another checkout (`--baseline PATH`, e.g. a git worktree at an earlier commit, run with this
 virtualenv against the same database, migrated by this tree), to measure a change in one run, or
 this build against another database (`--baseline-database URL`, holding the same data: a Citus
@@ -68,6 +71,7 @@ TARGETS = {
     "auth-off": ("bench.auth_off:application", 8303),
     "peer": ("bench.peer.wsgi:application", 8304),
     "baseline": ("config.wsgi:application", 8305),
+    "bare": ("bench.bare:application", 8306),
 }
 UNLIMITED = "1000000000/minute"
 PROBES = {
@@ -335,7 +339,8 @@ def main() -> None:
         default=["floor", "peer"],
         help="servers Counterpart is measured against, beside it in the same run: floor (the "
         "least a server can do), peer (the usual DRF code), auth-off (Counterpart without "
-        "authentication); default floor,peer",
+        "authentication), bare (Counterpart without what the peer does not do: bench/bare.py), "
+        "baseline (--baseline); default floor,peer",
     )
     parser.add_argument(
         "--baseline",

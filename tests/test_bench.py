@@ -1,6 +1,11 @@
 """Smoke tests of bench/ (the benchmarks themselves are run by hand, see docs/performance.md)."""
 
 import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -165,3 +170,51 @@ def test_the_duplicates_benchmark_plants_pairs_the_report_finds():
 
     assert {kind for _, _, kind in planted} == set(bench.KINDS)
     assert all((low + original, low + twin) in found for original, twin, _ in planted)
+
+
+BARE_STATE = """
+import json
+import bench.bare
+from django.conf import settings
+from customers import events, matching
+from customers.api.views import CustomerViewSet
+print(json.dumps({
+    "signals": not matching.IDENTITY_ATTRIBUTES,
+    "snapshot": events.snapshot.__module__ == "bench.bare",
+    "health-check": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is False,
+    "rate-count": CustomerViewSet.throttle_classes == [],
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("without", "off"),
+    [
+        (None, {"signals", "snapshot", "health-check", "rate-count"}),
+        ("signals", {"signals"}),
+        ("snapshot,rate-count", {"snapshot", "rate-count"}),
+    ],
+)
+def test_the_bare_server_switches_off_the_parts_it_names_and_only_those(without, off):
+    """bench/bare.py prices parts of Counterpart by switching them off in its own process: a part
+    it failed to switch off would be priced at nothing. (Run apart: it changes the process.)"""
+    environment = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "bare-test-" + "k" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    environment.pop("BARE_WITHOUT", None)
+    if without is not None:
+        environment["BARE_WITHOUT"] = without
+    result = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
+        [sys.executable, "-c", BARE_STATE],
+        cwd=Path(__file__).resolve().parents[1],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    state = json.loads(result.stdout)
+    assert {part for part, switched_off in state.items() if switched_off} == off
