@@ -41,7 +41,9 @@ HISTORY_FIELDS = tuple(
 )
 _CHANGES = CustomerChange._meta.db_table
 _HISTORY_COLUMNS = ", ".join(field.column for field in HISTORY_FIELDS)
-_HISTORY_VALUES = ", ".join(["%s"] * len(HISTORY_FIELDS))
+# The history row's organization and customer are the updated row's, read from it in the statement.
+_FROM_UPDATED = {"organization": "updated.organization_id", "customer_id": "updated.id"}
+_HISTORY_VALUES = ", ".join(_FROM_UPDATED.get(field.name, "%s") for field in HISTORY_FIELDS)
 _POSITION = CustomerChange._meta.get_field("position").column
 _RAISE_COUNTER_BY_ONE = events.RAISE_COUNTER.format(rows="SELECT organization_id, 1 FROM updated")
 _SIGNALS = CustomerSignal._meta.db_table
@@ -122,18 +124,19 @@ def customer_edit(
         "RETURNING organization_id, id), "
         f"numbered AS ({_RAISE_COUNTER_BY_ONE}){_replace_signals(signals)} "
         f"INSERT INTO {_CHANGES} ({_HISTORY_COLUMNS}, {_POSITION}) "
-        f"SELECT {_HISTORY_VALUES}, last FROM numbered RETURNING id, {_POSITION}"
+        f"SELECT {_HISTORY_VALUES}, last FROM numbered, updated RETURNING id, {_POSITION}"
     )
     params = [
         field.get_db_prep_save(getattr(customer, field.attname), connection) for field in fields
     ]
     params += [customer.organization_id, customer.pk, read_version]
     if signals is not None:
-        pairs = [value for pair in sorted(signals) for value in pair]
-        params += pairs * 2  # the pairs kept by the DELETE, then the pairs the INSERT adds
+        wanted = sorted(signals)
+        params += [[kind for kind, _ in wanted], [value for _, value in wanted]]
     params += [
         field.get_db_prep_save(field.pre_save(history, True), connection)
         for field in HISTORY_FIELDS
+        if field.name not in _FROM_UPDATED
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -149,28 +152,26 @@ def customer_edit(
 def _replace_signals(signals: set[tuple[str, str]] | None) -> str:
     """The edit statement's CTEs that make the customer's stored signals exactly `signals`:
     those not among them deleted, the missing ones added, and both written as changes for the
-    duplicate report (customers/duplicates.py; names from the model, values as parameters).
-    Empty when the edit leaves the signals alone."""
+    duplicate report (customers/duplicates.py; names from the model). Empty when the edit leaves
+    the signals alone.
+
+    The signals are two parameters, their kinds and their values as arrays, whatever their
+    number: the statement's text is the same for every edit of the same fields, and its
+    parameters stay few enough for psycopg to keep the statement's parsed form between requests.
+    """
     if signals is None:
         return ""
-    pairs = ", ".join(["(%s, %s)"] * len(signals))
-    keep = f" AND (signal.kind, signal.value) NOT IN ({pairs})" if signals else ""
     returned = "RETURNING signal.organization_id, signal.customer_id, signal.kind, signal.value"
-    sql = (
-        f", gone AS (DELETE FROM {_SIGNALS} AS signal USING updated "  # noqa: S608
+    return (
+        ", wanted AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[]) AS wanted (kind, value))"  # noqa: S608
+        f", gone AS (DELETE FROM {_SIGNALS} AS signal USING updated "
         "WHERE signal.organization_id = updated.organization_id "
-        f"AND signal.customer_id = updated.id{keep} {returned})"
-    )
-    touched = "SELECT * FROM gone"
-    if signals:
-        sql += (
-            f", added AS (INSERT INTO {_SIGNALS} (organization_id, customer_id, kind, value) "  # noqa: S608
-            "SELECT updated.organization_id, updated.id, wanted.kind, wanted.value "
-            f"FROM updated, (VALUES {pairs}) AS wanted (kind, value) ON CONFLICT DO NOTHING "
-            "RETURNING organization_id, customer_id, kind, value)"
-        )
-        touched += " UNION ALL SELECT * FROM added"
-    return sql + (
+        "AND signal.customer_id = updated.id AND NOT EXISTS (SELECT FROM wanted "
+        f"WHERE wanted.kind = signal.kind AND wanted.value = signal.value) {returned})"
+        f", added AS (INSERT INTO {_SIGNALS} (organization_id, customer_id, kind, value) "
+        "SELECT updated.organization_id, updated.id, wanted.kind, wanted.value "
+        "FROM updated, wanted ON CONFLICT DO NOTHING "
+        "RETURNING organization_id, customer_id, kind, value)"
         f", noted AS (INSERT INTO {_SIGNAL_CHANGES} (organization_id, customer_id, kind, value) "
-        f"{touched})"
+        "SELECT * FROM gone UNION ALL SELECT * FROM added)"
     )

@@ -4,10 +4,12 @@ writes both the customer and its history row, or neither."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from common.actors import Actor, Door
 from customers import queries
+from customers.fields import FIELDS, Access
 from customers.models import Customer, CustomerChange
 from customers.services import change_row
 from tests.budgets import EDIT_STATEMENTS
@@ -126,3 +128,42 @@ def test_an_edit_never_reaches_another_organizations_row(tenant, other_tenant):
 
     assert written is False
     assert Customer.objects.get(pk=theirs.pk).display_name == theirs.display_name
+
+
+@pytest.mark.postgres_only
+def test_an_edit_of_every_field_and_signal_stays_within_fifty_parameters(tenant):
+    """psycopg keeps a statement's parsed form (its %s placeholders turned into $1…) between
+    executions only up to 50 parameters; past that it parses the statement again every time,
+    which for this statement cost more CPU than the rest of a PUT's Python (docs/performance.md).
+    So the edit binds at most 50, however many fields and identity signals it writes."""
+    customer = queries.customer_by_id(tenant.organization.pk, tenant.customer.pk)
+    writable = [field.attribute for field in FIELDS if field.on_update is not Access.READ_ONLY]
+    signals = {("email", f"e{n}@example.com") for n in range(3)}
+    signals |= {("phone", f"+4930123456{n}") for n in range(4)}
+    signals |= {("code", "c-1"), ("name", "acme"), ("name", "acme trading"), ("name", "jo doe")}
+    customer.version += 1
+    history = change_row(
+        customer=customer,
+        action=CustomerChange.Action.UPDATE,
+        actor=Actor(door=Door.COMMAND),
+        changes={attribute: (None, getattr(customer, attribute)) for attribute in writable},
+    )
+    bound = []
+
+    def count_parameters(execute, sql, params, many, context):
+        bound.append(len(params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count_parameters):
+        written = queries.customer_edit(
+            customer,
+            [*writable, "version", "updated_at"],
+            read_version=customer.version - 1,
+            history=history,
+            signals=signals,
+        )
+
+    assert written is True
+    assert len(writable) > 20  # every field of the contract's customer an update may write
+    assert bound == [max(bound)]  # one statement
+    assert max(bound) <= 50
