@@ -4,7 +4,8 @@
     DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --method LIST --instructions
     DATABASE_URL=postgres://… .venv/bin/python bench/profile_put.py --time-only --gc [--unfreeze]
 
-Calls config.wsgi's application (or, with --app floor, bench/floor.py's) directly, with no server
+Calls config.wsgi's application (or, with --app floor, bench/floor.py's; with --app bare,
+bench/bare.py's, the parts BARE_WITHOUT names switched off) directly, with no server
 and no network, for random customers of bench/generate.py's data with the reference page's body
 (every text value made new per request: bench/generate.py's put_body_template says why)
 (LIST: a random page of 12 of the organization's customers, as bench/wrk/scenario.lua asks), and
@@ -49,8 +50,17 @@ use_production_settings()
 from bench import floor  # noqa: E402
 from config.wsgi import application as counterpart  # noqa: E402
 
-APPS = {"counterpart": counterpart, "floor": floor.application}
+APPS = {"counterpart": counterpart, "floor": floor.application, "bare": None}
 application = counterpart
+
+
+def app(name: str):
+    """The application `--app` names; bench/bare.py only when asked, as it changes the process."""
+    if name == "bare":
+        from bench import bare
+
+        return bare.application
+    return APPS[name]
 
 
 def environ(method: str, tenant: list[str], body: bytes) -> dict:
@@ -166,7 +176,7 @@ def main() -> None:
     if args.instructions:
         return count_instructions(args)
     global application
-    application = APPS[args.app]
+    application = app(args.app)
     keep_last_used_unwritten()
     random.seed(args.seed)
     out = BENCH / "out"
