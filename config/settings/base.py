@@ -184,8 +184,9 @@ SIMPLE_JWT = {
     "TOKEN_BLACKLIST_SERIALIZER": "authkeys.tokens.LogoutSerializer",
 }
 
-# Rate-limit counters live here, so every server process sees the same counts: Redis when
-# REDIS_URL is set, otherwise a table in the database (made by authkeys' migration 0002).
+# The shared cache, which every server process sees: Redis when REDIS_URL is set, otherwise the
+# database's cache table (made by authkeys' migration 0002). Rate-limit counters follow it: in
+# Redis with it, else in their own table (authkeys.models.RateLimitCounter; authkeys/ratelimit.py).
 REDIS_URL = env("REDIS_URL", default="")
 CACHES = {
     "default": (
@@ -195,8 +196,8 @@ CACHES = {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "counterpart_cache",
             # Past MAX_ENTRIES rows Django deletes the expired ones, then a third of the live
-            # ones: it must exceed the live counters (one per credential active this minute, one
-            # per failed sign-in email/address this hour). Every write counts the rows, so not
+            # ones: it must exceed what is cached at once (the admin dashboard's figures, one
+            # entry per organization and user for a minute). Every write counts the rows, so not
             # much higher than that.
             "OPTIONS": {"MAX_ENTRIES": env.int("DJANGO_DB_CACHE_MAX_ENTRIES", default=10_000)},
         }
