@@ -2,10 +2,12 @@
 
 Numbers with a fraction become Decimal, so money is exact from the first byte. NaN, Infinity,
 duplicate keys, invalid UTF-8 and nesting too deep for the interpreter are malformed JSON, not
-a crash.
+a crash. (Half of a surrogate pair, JSON's `"\\ud800"`, is JSON but not text: a text field
+refuses it by name, common/values.py; `reject_lone_surrogates` is for JSON no field reads.)
 """
 
 import json
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -26,6 +28,31 @@ def _unique_keys(pairs):
             raise ValueError(f"duplicate key {key!r}")
         result[key] = value
     return result
+
+
+# A surrogate can reach a decoded string only through a \uD800-\uDFFF escape: UTF-8 has none.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def reject_lone_surrogates(data, text: str | None = None) -> None:
+    """ValueError if a string of `data`, decoded from JSON (`text`, when there is one to look at
+    first), holds half of a surrogate pair (an escaped pair is one character once decoded)."""
+    if text is not None and not _SURROGATE_ESCAPE.search(text):
+        return
+    strings, pending = [], [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            strings.extend(item)  # keys are strings
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    try:
+        "".join(strings).encode("utf-8")  # any surrogate code point fails, paired or not
+    except UnicodeEncodeError:
+        raise ValueError("a \\u escape names half of a surrogate pair") from None
 
 
 def loads_strict(text: str):

@@ -169,7 +169,10 @@ def date_or_datetime(value) -> dt.datetime:
         raise InvalidValue(DATE_OR_DATETIME_MESSAGE)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # an offset that moves it past year 1 or 9999
+        raise InvalidValue(DATE_OR_DATETIME_MESSAGE) from None
 
 
 DATE_OR_DATETIME_MESSAGE = (

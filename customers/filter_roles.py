@@ -225,14 +225,29 @@ def _date(where: str, key: str, comparator: str, value) -> tuple[dt.datetime, dt
             moment = day = None
     if day is not None:
         start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-        return start, start + dt.timedelta(days=1)
+        return start, _end(start, dt.timedelta(days=1))
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
     if moment is not None:
-        moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+        try:
+            moment = moment.astimezone(dt.UTC)
+        except OverflowError:  # an offset that moves it before year 1 or past 9999
+            moment = None
+    if moment is not None:
         start = moment.replace(second=0, microsecond=0)
-        return start, start + dt.timedelta(minutes=1)
+        return start, _end(start, dt.timedelta(minutes=1))
     raise FilterRolesError(
         f"{where}: {key} takes a date (2024-01-31) or a date and time (2024-01-31 14:30)."
     )
+
+
+def _end(start: dt.datetime, length: dt.timedelta) -> dt.datetime:
+    """The end of the day or minute that begins at `start`: the last moment there is, for the
+    last day or minute of year 9999."""
+    try:
+        return start + length
+    except OverflowError:
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def roles_q(roles: list[FilterRole]) -> Q:

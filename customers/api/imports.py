@@ -17,7 +17,6 @@ Bigcapital imports the valid rows and skips the others; here a file with a faile
 nothing by default, and the answer says why, row by row (docs/compatibility.md).
 """
 
-import json
 import tempfile
 
 from django.core.validators import RegexValidator
@@ -38,7 +37,7 @@ from common.actors import Actor, Door
 from common.errors import ApplicationError
 from common.fields import StrictCharField
 from common.negotiation import FileDownloadNegotiation
-from common.parsers import UploadParser
+from common.parsers import UploadParser, loads_strict
 from common.query_params import read_query_params
 from common.schema import ERROR_RESPONSES, ORGANIZATION_HEADER, error_response
 from common.serializers import StrictInputSerializer
@@ -108,8 +107,8 @@ class ImportFileSerializer(serializers.Serializer):
 
     def validate_params(self, raw: str) -> dict:
         try:
-            given = json.loads(raw) if raw.strip() else {}
-        except ValueError:
+            given = loads_strict(raw) if raw.strip() else {}
+        except (ValueError, RecursionError):
             raise serializers.ValidationError("Must be a JSON object.") from None
         return read_params(given)
 

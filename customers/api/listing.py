@@ -13,6 +13,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from common.fields import DateOrDateTimeField
 from common.naming import to_snake
 from common.pagination import PageParamsSerializer, PaginationSerializer
+from common.parsers import reject_lone_surrogates
 from customers.filter_roles import (
     MAX_ROLES,
     VIEWS,
@@ -128,10 +129,12 @@ class CustomerListParamsSerializer(PageParamsSerializer):
         if not value.strip():
             return None
         try:
-            return roles_q(parse_roles(json.loads(value)))
-        except json.JSONDecodeError:
+            decoded = _loads(value)
+        except (ValueError, RecursionError):
             raise serializers.ValidationError("Must be a JSON array of filter roles.") from None
-        except (FilterRolesError, RecursionError) as error:
+        try:
+            return roles_q(parse_roles(decoded))
+        except FilterRolesError as error:
             raise serializers.ValidationError(str(error)) from None
 
 
@@ -186,10 +189,18 @@ def _json_roles(value: str) -> list:
     if not value.strip():
         return []
     try:
-        decoded = json.loads(value)
-    except (json.JSONDecodeError, RecursionError):
+        decoded = _loads(value)
+    except (ValueError, RecursionError):
         raise _roles_error("Each filterRoles value must be a JSON object or array.") from None
     return decoded if isinstance(decoded, list) else [decoded]
+
+
+def _loads(text: str):
+    """JSON from a query parameter. ValueError for what is not JSON, for an integer longer than
+    the interpreter converts, and for half of a surrogate pair (no such text can be compared)."""
+    decoded = json.loads(text)
+    reject_lone_surrogates(decoded, text)
+    return decoded
 
 
 def _roles_error(message: str) -> ValidationError:

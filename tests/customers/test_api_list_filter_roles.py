@@ -181,6 +181,12 @@ def test_another_organizations_customers_never_match(tenant, key_client, book):
         ("filterRoles[]=[1,2]", "must be an object"),
         ("stringifiedFilterRoles=%7B%22a%22%3A1%7D", "list of conditions"),
         ("stringifiedFilterRoles=[", "JSON array"),
+        # What JSON can say but Python, the database or an answer cannot hold.
+        ("filterRoles=" + quote('{"fieldKey": "display_name", "value": "\\ud800"}'), "JSON"),
+        ("stringifiedFilterRoles=" + quote('[{"value": "\\udc00"}]'), "JSON array"),
+        ("stringifiedFilterRoles=" + quote('[{"value": ' + "1" * 5000 + "}]"), "JSON array"),
+        ("filterRoles=" + quote('{"value": ' + "1" * 5000 + "}"), "JSON"),
+        (roles_query(role("created_at", "in", "0001-01-01 00:00+05:00")), "takes a date"),
         (
             "stringifiedFilterRoles=" + quote(json.dumps([role("email", "contains", "x")] * 1_000)),
             f"At most {MAX_ROLES}",
@@ -234,3 +240,14 @@ def test_filtering_loads_no_rows_into_python(
     assert "ILIKE" in filtered.captured_queries[-1]["sql"].upper() or "LIKE" in (
         filtered.captured_queries[-1]["sql"].upper()
     )
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "9999-12-31 23:59"])
+def test_the_last_day_and_minute_there_are_can_be_filtered_on(tenant, key_client, book, value):
+    Customer.objects.filter(pk=book["Crane"].pk).update(
+        created_at=datetime(9999, 12, 31, 23, 59, 30, tzinfo=UTC)
+    )
+
+    response = key_client.get(f"{URL}?{roles_query(role('created_at', 'in', value))}")
+
+    assert names(response) == ["Crane"]
