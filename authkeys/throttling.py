@@ -94,5 +94,6 @@ class SignInFailureThrottle(BaseThrottle):
 
 
 def _fingerprint(text: str | None) -> str:
-    """A fixed-length cache-key part for what a client sent: any length, any characters."""
-    return hashlib.sha256((text or "").encode()).hexdigest()
+    """A fixed-length cache-key part for what a client sent: any length, any characters (half of
+    a surrogate pair, which JSON can send, too)."""
+    return hashlib.sha256((text or "").encode("utf-8", "surrogatepass")).hexdigest()

@@ -2,9 +2,12 @@
 
 Types orjson does not know (lazy translations, …) and date-times go through DRF's own encoder, so
 they read as before; Decimal becomes the contract's exact number (common.fields.json_number: 1500,
-not 1500.0). U+2028 and U+2029 stay escaped, as DRF escapes them for JavaScript's sake.
+not 1500.0). U+2028 and U+2029 stay escaped, as DRF escapes them for JavaScript's sake. Half of a
+surrogate pair, which a client can send as JSON's `"\\ud800"` and an error quotes back, is
+written as that escape (orjson writes only valid UTF-8, and refuses it).
 """
 
+import json
 from decimal import Decimal
 
 import orjson
@@ -48,6 +51,21 @@ def snake_case_keys(data):
     return data
 
 
+def _surrogates_escaped(data):
+    """`data` with each string that is not valid Unicode (a lone surrogate in it) replaced by
+    its JSON text, \\u escapes and all."""
+    if isinstance(data, dict):
+        return {key: _surrogates_escaped(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_surrogates_escaped(item) for item in data]
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return orjson.Fragment(json.dumps(data))
+    return data
+
+
 class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
     format = "json"
@@ -58,5 +76,10 @@ class ORJSONRenderer(BaseRenderer):
             return b""
         if _wants_snake_case(renderer_context):
             data = snake_case_keys(data)
-        rendered = orjson.dumps(data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        try:
+            rendered = orjson.dumps(data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        except orjson.JSONEncodeError:
+            rendered = orjson.dumps(
+                _surrogates_escaped(data), default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME
+            )
         return rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

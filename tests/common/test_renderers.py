@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy
@@ -28,3 +29,15 @@ def test_renders_what_drf_rendered_for_everything_but_decimals():
 
 def test_no_data_renders_an_empty_body():
     assert render(None) == b""
+
+
+def test_half_a_surrogate_pair_is_written_as_its_json_escape_and_the_rest_as_utf8():
+    """What a client sent as JSON's "\\udc00" comes back quoted in an error the same way."""
+    data = {"errors": [{"field": "\udc00", "message": "Unknown field: \udc00"}], "ok": "é"}
+
+    rendered = ORJSONRenderer().render(data)
+
+    assert rendered == (
+        b'{"errors":[{"field":"\\udc00","message":"Unknown field: \\udc00"}],"ok":"\xc3\xa9"}'
+    )
+    assert json.loads(rendered) == data

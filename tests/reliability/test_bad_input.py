@@ -153,6 +153,45 @@ BODIES = [
         "MALFORMED_JSON",
     ),
     ("a-json-string", "POST", "customers", b'"customer"', None, 400, "VALIDATION_ERROR"),
+    # Half of a surrogate pair: JSON can escape it, but it is not text. Refused by the field that
+    # reads it, and quoted back in the error as the same escape.
+    (
+        "lone-surrogate-in-a-value",
+        "POST",
+        "customers",
+        b'{"customerType": "\\ud800", "displayName": "X", "currencyCode": "USD"}',
+        None,
+        400,
+        "VALIDATION_ERROR",
+    ),
+    (
+        "lone-surrogate-in-a-key",
+        "PATCH",
+        "customers/{id}",
+        b'{"\\udc00": 1}',
+        None,
+        400,
+        "UNKNOWN_FIELD",
+    ),
+    (
+        "lone-surrogate-in-bulk-delete",
+        "POST",
+        "customers/bulk-delete",
+        b'{"ids": [1], "\\ud83d": true}',
+        None,
+        400,
+        "UNKNOWN_FIELD",
+    ),
+    # A date-time whose offset moves it past year 9999 in UTC.
+    (
+        "opening-balance-at-past-9999-in-utc",
+        "POST",
+        "customers",
+        raw(CREATE | {"openingBalance": 1, "openingBalanceAt": "9999-12-31T23:59:59-05:00"}),
+        None,
+        400,
+        "VALIDATION_ERROR",
+    ),
     (
         "multipart",
         "POST",
@@ -188,6 +227,12 @@ QUERIES = [
     ("unknown-sort-column", "customers?columnSortBy=password", 400, "VALIDATION_ERROR"),
     ("sort-order-sideways", "customers?sortOrder=sideways", 400, "VALIDATION_ERROR"),
     ("updated-since-not-a-date", "customers?updatedSince=yesterday", 400, "VALIDATION_ERROR"),
+    (
+        "updated-since-before-year-1-in-utc",
+        "customers?updatedSince=0001-01-01T00:00:00%2B05:00",
+        400,
+        "VALIDATION_ERROR",
+    ),
     ("path-id-beyond-64-bits", f"customers/{BEYOND_64_BITS}", 404, None),
     ("path-id-10e30-history", f"customers/{10**30}/history", 404, None),
     ("api-key-id-10e30", f"api-keys/{10**30}/revoke", 404, None),
@@ -369,3 +414,20 @@ def test_import_files_with_nul_or_invalid_utf8_are_refused(tmp_path, tenant, nam
         )
 
     assert state() == before
+
+
+def test_an_escaped_surrogate_pair_is_text_and_is_kept(tenant, key_client):
+    body = b'{"customerType": "business", "currencyCode": "USD", "displayName": "\\ud83d\\ude00"}'
+
+    response = key_client.generic("POST", "/api/customers", body, content_type="application/json")
+
+    assert response.status_code == 201, response.json()
+    assert Customer.objects.get(pk=response.json()["id"]).display_name == "\U0001f600"
+
+
+def test_a_sign_in_with_half_a_surrogate_pair_is_a_json_400(client):
+    body = b'{"email": "\\ud800@example.com", "password": "x"}'
+
+    response = client.generic("POST", "/api/auth/token", body, content_type="application/json")
+
+    assert_envelope(response, 400, "VALIDATION_ERROR")
