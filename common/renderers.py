@@ -20,8 +20,15 @@ from .naming import to_snake
 _drf_encoder = JSONEncoder()
 
 
+# A float's shortest repr holds a decimal's digits exactly up to 15 significant digits: every
+# stored amount (13,3) and rate (13,9). A product of the two (localOpeningBalance) can have 17.
+FLOAT_EXACT_DIGITS = 15
+
+
 def _default(value):
     if isinstance(value, Decimal):
+        if len(value.as_tuple().digits) > FLOAT_EXACT_DIGITS and value != value.to_integral():
+            return orjson.Fragment(str(value.normalize()))  # the digits themselves
         return json_number(value)
     return _drf_encoder.default(value)
 

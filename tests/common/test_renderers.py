@@ -41,3 +41,12 @@ def test_half_a_surrogate_pair_is_written_as_its_json_escape_and_the_rest_as_utf
         b'{"errors":[{"field":"\\udc00","message":"Unknown field: \\udc00"}],"ok":"\xc3\xa9"}'
     )
     assert json.loads(rendered) == data
+
+
+def test_a_decimal_of_more_digits_than_a_float_holds_is_written_digit_for_digit():
+    # 8310060803.928 times 6037.095900878, quantized to 3 places: 17 significant digits.
+    product = Decimal("50168634015440.666")
+
+    assert render({"a": product, "b": -product, "c": Decimal("12345678901234567.000")}) == (
+        b'{"a":50168634015440.666,"b":-50168634015440.666,"c":12345678901234567}'
+    )
