@@ -21,6 +21,7 @@ from django.db import DatabaseError, IntegrityError, connections, router, transa
 from django.utils import timezone
 
 from common import metrics
+from common import values as common_values
 from common.actors import Actor
 from common.errors import ApplicationError
 from common.fields import json_value
@@ -29,7 +30,7 @@ from organizations.models import Branch, Organization
 
 from . import duplicates, events, matching, queries, selectors
 from .fields import NAME_BY_ATTRIBUTE, writable_attributes
-from .models import CODE_TAKEN, Customer, CustomerChange, CustomerMerge
+from .models import AMOUNT, CODE_TAKEN, Customer, CustomerChange, CustomerMerge
 
 CREATABLE = writable_attributes("create")
 UPDATABLE = writable_attributes("update")
@@ -727,6 +728,17 @@ def _merge_values(source: Customer, target: Customer, choices: dict[str, str]) -
         )
     values["balance"] = target.balance + source.balance
     values["opening_balance"] = target.opening_balance + source.opening_balance
+    for attribute, label in (("balance", "balances"), ("opening_balance", "opening balances")):
+        try:
+            common_values.decimal(values[attribute], **AMOUNT)
+        except common_values.InvalidValue:
+            raise ApplicationError(
+                400,
+                "MERGE_AMOUNT_TOO_LARGE",
+                f"The two customers' {label} add up to more than an amount can hold "
+                f"({AMOUNT['max_digits'] - AMOUNT['decimal_places']} digits before the point).",
+                field="into",
+            ) from None
     dates = [at for at in (target.opening_balance_at, source.opening_balance_at) if at]
     values["opening_balance_at"] = min(dates) if dates else None
     values["opening_balance_branch_id"] = (

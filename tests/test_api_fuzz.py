@@ -45,6 +45,7 @@ STATE_RULES = {
     "MERGE_INTO_SELF",
     "MERGE_CURRENCY_MISMATCH",
     "MERGE_EXCHANGE_RATE_MISMATCH",
+    "MERGE_AMOUNT_TOO_LARGE",
     # Bulk files: what a file holds, and the steps already taken on an upload.
     "IMPORTED_FILE_EXTENSION_INVALID",
     "IMPORTED_FILE_INVALID",

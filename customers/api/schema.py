@@ -128,7 +128,8 @@ _MERGE_ERRORS = {
         "Invalid body; `into` names no customer of this organization (CUSTOMER_NOT_FOUND), the "
         "customer itself (MERGE_INTO_SELF) or a merged one (CUSTOMER_MERGED, with "
         "`mergedInto`); the currencies differ (MERGE_CURRENCY_MISMATCH) or the opening balances' "
-        "exchange rates do (MERGE_EXCHANGE_RATE_MISMATCH). Nothing is written."
+        "exchange rates do (MERGE_EXCHANGE_RATE_MISMATCH); the balances or opening balances add up "
+        "past what an amount holds (MERGE_AMOUNT_TOO_LARGE). Nothing is written."
     ),
     404: error_response(
         "CUSTOMER_NOT_FOUND, or CUSTOMER_MERGED with `mergedInto`: it was merged already."

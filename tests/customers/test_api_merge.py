@@ -320,3 +320,20 @@ def test_merge_events_are_in_the_feed(tenant, key_client, pair):
     events = key_client.get("/api/events", {"types": "customer.merged"}).json()
 
     assert events["events"][0]["type"] == "customer.merged"
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_merge_whose_money_adds_up_past_an_amount_is_400_and_writes_nothing(
+    tenant, key_client, sign
+):
+    largest = sign * Decimal("9999999999.999")
+    source = make(tenant, "Big One", opening_balance=largest, opening_balance_at=AT)
+    target = make(tenant, "Big Two", opening_balance=largest, opening_balance_at=AT)
+    before = rows(source.pk, target.pk)
+
+    response = merge(key_client, source, target)
+
+    _refused(tenant, key_client, response, 400, "MERGE_AMOUNT_TOO_LARGE")
+    assert "add up to more than an amount can hold" in response.json()["errors"][0]["message"]
+    assert rows(source.pk, target.pk) == before
+    assert not CustomerMerge.objects.exists()
