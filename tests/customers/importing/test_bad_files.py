@@ -186,3 +186,16 @@ def test_xlsx_cells_beyond_the_header_are_row_errors(tmp_path, tenant, run_impor
     run = run_import(path, tenant.organization)
 
     assert "Row 2: Has cells beyond the header's columns." in run.stderr
+
+
+def test_half_a_surrogate_pair_in_a_json_lines_file_is_a_row_error_naming_the_field(
+    tmp_path, tenant, run_import, nothing_written
+):
+    good = '{"customerType": "business", "displayName": "A", "currencyCode": "USD"}'
+    bad = '{"customerType": "business", "displayName": "B \\ud800", "currencyCode": "USD"}'
+    path = tmp_path / "c.jsonl"
+    path.write_text(f"{good}\n{bad}\n")
+
+    run = run_import(path, tenant.organization)
+
+    assert "Row 2, displayName: Surrogate characters are not allowed: U+D800." in run.stderr
