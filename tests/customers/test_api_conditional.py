@@ -115,6 +115,21 @@ def test_put_costs_3_queries_authentication_included(request, tenant, max_querie
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("client_fixture", ["key_client", "jwt_client"])
+def test_a_put_that_leaves_identity_alone_costs_the_edit_alone(
+    request, tenant, max_queries, client_fixture
+):
+    api = request.getfixturevalue(client_fixture)
+    warm_up(api, tenant.customer)
+    same_identity = api.get(url(tenant.customer)).json() | {"note": "Call before noon"}
+
+    # Authentication; the customer; its UPDATE with its history row: no signal is touched.
+    with max_queries(2 + EDIT_STATEMENTS):
+        response = api.put(url(tenant.customer), same_identity, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["note"] == "Call before noon"
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_if_match_edits_never_lose_an_update(tenant):
