@@ -12,7 +12,7 @@ from customers import queries
 from customers.fields import FIELDS, Access
 from customers.models import Customer, CustomerChange
 from customers.services import change_row
-from tests.budgets import EDIT_STATEMENTS
+from tests.budgets import EDIT_STATEMENTS, ONE_STATEMENT_EDIT
 from tests.factories import seed_customer
 
 pytestmark = pytest.mark.django_db
@@ -165,5 +165,6 @@ def test_an_edit_of_every_field_and_signal_stays_within_fifty_parameters(tenant)
 
     assert written is True
     assert len(writable) > 20  # every field of the contract's customer an update may write
-    assert bound == [max(bound)]  # one statement
+    if ONE_STATEMENT_EDIT:  # on a Citus coordinator, separate statements, each within 50 too
+        assert len(bound) == 1
     assert max(bound) <= 50
